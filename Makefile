@@ -1,0 +1,60 @@
+# dect-operator. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+GO ?= go
+CONTROLLER_GEN := $(GO) tool controller-gen
+# The envtest binaries (kube-apiserver, etcd, kubectl): provided, and on first use
+# built, by hack/envtest-assets.sh into a cache outside the repository.
+ENVTEST_ASSETS = $(shell hack/envtest-assets.sh)
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+##@ Main jobs
+
+.PHONY: demo
+demo: ## Run a local control plane, the operator, the server and a simulated base.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) run ./cmd/dect-operator demo $(DEMO_FLAGS)
+
+.PHONY: test
+test: verify-generated verify-fmt vet ## Check generated files, formatting and vet, then run every test.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test -count=1 ./...
+
+.PHONY: bench
+bench: ## Run the benchmarks and print their figures.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" hack/bench.sh
+
+##@ Development
+
+.PHONY: generate
+generate: ## Generate deepcopy code from the API types.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+.PHONY: manifests
+manifests: ## Generate CRDs and RBAC from the markers.
+	$(CONTROLLER_GEN) crd rbac:roleName=dect-operator paths=./... \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: verify-generated
+verify-generated: ## Fail when generated code or manifests are stale.
+	hack/verify-generated.sh
+
+.PHONY: verify-fmt
+verify-fmt: ## Fail when gofmt would change a file.
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: build
+build: ## Build the one binary into bin/.
+	CGO_ENABLED=0 $(GO) build -o bin/dect-operator ./cmd/dect-operator
+
+.PHONY: envtest
+envtest: ## Print the folder of the envtest binaries, building them on first use.
+	@echo "$(ENVTEST_ASSETS)"

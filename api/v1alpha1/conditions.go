@@ -1,0 +1,50 @@
+package v1alpha1
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus, so that `kubectl wait
+// --for=condition=Ready`, Flux health checks and Argo CD's health assessment all work.
+// Reconciling and Stalled are present only while true.
+const (
+	// ConditionReady is True when the object's settings are rendered and served.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator is still working towards Ready.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when the operator cannot make progress without a person.
+	ConditionStalled = "Stalled"
+	// ConditionDelivered is True once the device has fetched a document that holds the
+	// object's current settings. Unknown until the device has fetched at all.
+	ConditionDelivered = "Delivered"
+	// ConditionProtected tells whether the provisioning server asks the device to
+	// authenticate. False means anyone who can reach the server can read the base's
+	// file, SIP passwords included.
+	ConditionProtected = "Protected"
+)
+
+// Condition reasons, in CamelCase, shared by both kinds where the meaning is the same.
+const (
+	ReasonRendered           = "Rendered"
+	ReasonProgressing        = "Progressing"
+	ReasonDuplicateMAC       = "DuplicateMAC"
+	ReasonInvalidProfile     = "InvalidProfileOverride"
+	ReasonInvalidSettings    = "InvalidSettings"
+	ReasonSecretNotFound     = "SecretNotFound"
+	ReasonBaseNotFound       = "BaseNotFound"
+	ReasonBaseNotReady       = "BaseNotReady"
+	ReasonDuplicateIPUI      = "DuplicateIPUI"
+	ReasonSlotTaken          = "SlotTaken"
+	ReasonNoFreeSlot         = "NoFreeSlot"
+	ReasonDelivered          = "Delivered"
+	ReasonAwaitingFetch      = "AwaitingFetch"
+	ReasonNeverFetched       = "NeverFetched"
+	ReasonDigestConfigured   = "DigestAuthentication"
+	ReasonUnprotected        = "NoAuthentication"
+	ReasonAuthSecretNotFound = "AuthSecretNotFound"
+)
+
+// Annotations understood by the operator.
+const (
+	// AnnotationReopenWindow on a DectBase opens a new registration window now, for a
+	// base whose window mode is Scheduled or OnChange. Any new value (a timestamp is
+	// customary) opens one more window; the operator records the last value it acted on
+	// in status.registrationWindow.reopenRequest.
+	AnnotationReopenWindow = "provisioning.dect-operator.dev/reopen-window"
+)
