@@ -193,21 +193,22 @@ func PINBytes(pin string) string {
 // dash: "7C2F80CA21E4-ABCD". The MAC-ID is a credential, so errors never repeat it.
 func ParseMACID(s string) (string, error) {
 	const want = "expected 12 hex digits, a dash and 4 letters or digits as printed on the label (XXXXXXXXXXXX-XXXX)"
-	var body string
-	switch {
-	case len(s) == 17 && s[12] == '-':
+	body := s
+	if dash := strings.IndexByte(s, '-'); dash >= 0 {
+		if dash != 12 {
+			return "", fmt.Errorf("MAC-ID: the dash must follow the 12th character; %s", want)
+		}
 		body = s[:12] + s[13:]
-	case len(s) == 16:
-		body = s
-	default:
+	}
+	if len(body) != 16 {
 		return "", fmt.Errorf("MAC-ID: %s; got %d characters", want, utf8.RuneCountInString(s))
 	}
 	out := make([]byte, 0, 17)
 	for i := 0; i < 16; i++ {
 		c := body[i]
 		pos := i + 1
-		if len(s) == 17 && i >= 12 {
-			pos++
+		if len(body) != len(s) && i >= 12 {
+			pos++ // count the dash
 		}
 		switch {
 		case i < 12 && !isHex(c):

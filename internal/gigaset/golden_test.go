@@ -93,7 +93,6 @@ func firstDifference(want, got []byte) string {
 	return "(no line differs)"
 }
 
-
 // TestGoldenIsLatin1 checks the bytes on disk, not the rendering code: "ü" must be
 // the single ISO-8859-1 byte 0xFC, never the UTF-8 pair 0xC3 0xBC, and the XML
 // specials must be escaped.

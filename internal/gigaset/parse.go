@@ -113,8 +113,8 @@ func (ps *parser) read() error {
 		case xml.Directive:
 			return ps.errorf("directives such as <!DOCTYPE> are not allowed")
 		case xml.CharData:
-			if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
-				return ps.errorf("unexpected text %s; the document holds only elements and comments", quoteInput(string(t)))
+			if text := bytes.Trim(t, " \t\r\n"); len(text) > 0 {
+				return ps.errorf("unexpected text %s; the document holds only elements and comments", quoteInput(string(text)))
 			}
 		case xml.Comment:
 			if state != stProvider {
@@ -158,22 +158,27 @@ func (ps *parser) start(state int, t xml.StartElement) (int, error) {
 	if t.Name.Space != "" {
 		name = t.Name.Space + ":" + name
 	}
+	if len(name) > maxQuoted {
+		name = name[:maxQuoted] + "..."
+	}
 	switch state {
 	case stProlog:
 		if name != "ProviderFrame" {
-			return 0, ps.errorf("root element is <%s>; expected <ProviderFrame>", quoteInput(name))
+			return 0, ps.errorf("root element is <%s>; expected <ProviderFrame>", name)
 		}
 		return stFrame, nil
 	case stFrame:
 		if name != "Provider" {
-			return 0, ps.errorf("unexpected element <%s> in <ProviderFrame>; expected <Provider>", quoteInput(name))
+			return 0, ps.errorf("unexpected element <%s> in <ProviderFrame>; expected <Provider>", name)
 		}
 		return stProvider, nil
 	case stProvider:
 	case stLeaf:
-		return 0, ps.errorf("element <%s> inside an item; items are empty elements", quoteInput(name))
+		return 0, ps.errorf("element <%s> inside an item; items are empty elements", name)
+	case stFrameEnd:
+		return 0, ps.errorf("unexpected element <%s> after </Provider>; a document has one <Provider>", name)
 	default:
-		return 0, ps.errorf("unexpected element <%s> after </Provider>; a document has one <Provider>", quoteInput(name))
+		return 0, ps.errorf("element <%s> after </ProviderFrame>; a document has one root element", name)
 	}
 	var want []string
 	switch name {
@@ -184,7 +189,7 @@ func (ps *parser) start(state int, t xml.StartElement) (int, error) {
 	case "PROFILE_NAME":
 		want = []string{"class", "value"}
 	default:
-		return 0, ps.errorf("unexpected element <%s> in <Provider>; expected MAC_ADDRESS, PROFILE_NAME or SYMB_ITEM", quoteInput(name))
+		return 0, ps.errorf("unexpected element <%s> in <Provider>; expected MAC_ADDRESS, PROFILE_NAME or SYMB_ITEM", name)
 	}
 	attrs := make(map[string]string, len(want))
 	for _, a := range t.Attr {

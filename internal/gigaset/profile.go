@@ -400,4 +400,3 @@ func (p *Profile) itemID(i, slot int) string {
 	}
 	return p.entries[i].ID
 }
-
