@@ -251,9 +251,11 @@ func CheckSecret(field, s string, max int) error {
 // checkText returns "" when s is acceptable, else a message without the field
 // name. For secrets the message describes only the kind of problem.
 func checkText(s string, max int, secret bool) string {
-	subject := "the value"
-	if !secret {
-		subject = quoteInput(s)
+	subject := func() string { // quoting costs, so only on failure
+		if secret {
+			return "the value"
+		}
+		return quoteInput(s)
 	}
 	n := 0
 	for i, r := range s {
@@ -261,9 +263,9 @@ func checkText(s string, max int, secret bool) string {
 		if r == utf8.RuneError {
 			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
 				if secret {
-					return subject + " is not valid UTF-8"
+					return subject() + " is not valid UTF-8"
 				}
-				return fmt.Sprintf("%s is not valid UTF-8 (byte %d)", subject, i+1)
+				return fmt.Sprintf("%s is not valid UTF-8 (byte %d)", subject(), i+1)
 			}
 		}
 		var problem string
@@ -286,12 +288,12 @@ func checkText(s string, max int, secret bool) string {
 			continue
 		}
 		if secret {
-			return fmt.Sprintf("%s contains %s; allowed are printable ISO-8859-1 characters except quotes", subject, problem)
+			return fmt.Sprintf("%s contains %s; allowed are printable ISO-8859-1 characters except quotes", subject(), problem)
 		}
-		return fmt.Sprintf("%s contains %s at character %d; allowed are printable ISO-8859-1 characters except quotes", subject, problem, n)
+		return fmt.Sprintf("%s contains %s at character %d; allowed are printable ISO-8859-1 characters except quotes", subject(), problem, n)
 	}
 	if n > max {
-		return fmt.Sprintf("%s is %d characters long; at most %d are allowed", subject, n, max)
+		return fmt.Sprintf("%s is %d characters long; at most %d are allowed", subject(), n, max)
 	}
 	return ""
 }

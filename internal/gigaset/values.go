@@ -51,11 +51,11 @@ func (p *Profile) appendValue(dst []byte, e *Entry, k kind, v value) []byte {
 // decodeValue reads an attribute text back into a model value and validates it.
 // Messages for secret entries never repeat the text.
 func (p *Profile) decodeValue(e *Entry, k kind, raw string) (value, error) {
-	shown := quoteInput(raw)
-	if e.Secret {
-		shown = "the value"
-	}
 	fail := func(want string) (value, error) {
+		shown := "the value"
+		if !e.Secret {
+			shown = quoteInput(raw)
+		}
 		return value{}, fmt.Errorf("%s does not decode as %s: expected %s", shown, e.Encoding, want)
 	}
 	var v value
@@ -131,7 +131,7 @@ func (p *Profile) checkValue(e *Entry, k kind, v value) error {
 			return fmt.Errorf("unknown transport %s; the profile knows %s (case-sensitive)", quoteInput(v.s), p.transportNames())
 		}
 	case kindIPUI:
-		if v.s != "" {
+		if v.s != "" && !isCanonicalIPUI(v.s) {
 			if c, err := ParseIPUI(v.s); err != nil {
 				return err
 			} else if c != v.s {
@@ -152,6 +152,19 @@ func (p *Profile) checkValue(e *Entry, k kind, v value) error {
 		}
 	}
 	return nil
+}
+
+// isCanonicalIPUI is the allocation-free fast path of ParseIPUI(s) == s.
+func isCanonicalIPUI(s string) bool {
+	if len(s) != 10 || s == noReservation {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseInteger reads a non-negative decimal or 0x hex number of at most 32 bits,
@@ -223,28 +236,30 @@ const (
 // checkExtraValue validates a raw item value: a quoted string, an integer or a byte
 // list. The message omits the field name and, for secrets, the value.
 func checkExtraValue(v string, secret bool) string {
-	shown := quoteInput(v)
-	if secret {
-		shown = "the value"
+	shown := func() string {
+		if secret {
+			return "the value"
+		}
+		return quoteInput(v)
 	}
 	const want = `expected a quoted string ("abc"), an integer (decimal or 0x hex, at most 32 bits) or a byte list (0x01,0x02)`
 	switch {
 	case strings.HasPrefix(v, `"`):
 		if len(v) < 2 || !strings.HasSuffix(v, `"`) {
-			return shown + " has no closing double quote; " + want
+			return shown() + " has no closing double quote; " + want
 		}
 		return checkText(v[1:len(v)-1], maxExtraText, secret)
 	case strings.Contains(v, ","):
 		n := strings.Count(v, ",") + 1
 		if n > maxExtraBytes {
-			return fmt.Sprintf("%s is a list of %d bytes; at most %d are allowed", shown, n, maxExtraBytes)
+			return fmt.Sprintf("%s is a list of %d bytes; at most %d are allowed", shown(), n, maxExtraBytes)
 		}
 		if _, ok := parseByteList(v, n); !ok {
-			return shown + " is not a valid byte list; " + want
+			return shown() + " is not a valid byte list; " + want
 		}
 	default:
 		if _, ok := parseInteger(v); !ok {
-			return shown + ": " + want
+			return shown() + ": " + want
 		}
 	}
 	return ""
