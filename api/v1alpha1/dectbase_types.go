@@ -340,13 +340,17 @@ type DocumentStatus struct {
 // HandsetCounts counts the Handsets that name a base.
 type HandsetCounts struct {
 	// Total Handsets that name this base.
-	Total int32 `json:"total"`
+	// +optional
+	Total int32 `json:"total,omitempty"`
 	// Assigned Handsets that hold a slot.
-	Assigned int32 `json:"assigned"`
+	// +optional
+	Assigned int32 `json:"assigned,omitempty"`
 	// Ready Handsets whose current settings are rendered.
-	Ready int32 `json:"ready"`
+	// +optional
+	Ready int32 `json:"ready,omitempty"`
 	// Delivered Handsets whose current settings the device has fetched.
-	Delivered int32 `json:"delivered"`
+	// +optional
+	Delivered int32 `json:"delivered,omitempty"`
 }
 
 // SlotAssignment is one assigned slot: entry Slot of the device's table, SIP account
@@ -401,6 +405,10 @@ type WindowStatus struct {
 	// Message says what the state means for the person waiting on a handset.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// Generation is the file generation that first carried this window: a fetch of that
+	// generation or a later one gave the device this window.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
 	// ReopenRequest is the last value of the reopen-window annotation the operator acted
 	// on.
 	// +optional

@@ -1,0 +1,293 @@
+// Package controllers holds the reconcilers. They read objects, hand them to the pure
+// packages under internal/ that decide what the device is given, and write the results:
+// the provisioning file and the status of bases and handsets.
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/assemble"
+	"github.com/dect-operator/dect-operator/internal/gigaset"
+)
+
+// DectBaseReconciler keeps each base's provisioning file, and the status of the base and
+// of its handsets, in step with what is declared. One reconcile owns one whole base: the
+// slots of its handsets depend on each other, so they are decided together.
+type DectBaseReconciler struct {
+	client.Client
+	Recorder events.EventRecorder
+	// ServerURL is where devices reach the provisioning server (what DHCP option 114 or
+	// the device's web UI should say); reported in each base's status. Empty: unknown.
+	ServerURL string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/status;handsets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile renders one base's file from the base, its handsets and their Secrets, stores
+// it, and reports what happened on every object involved.
+func (r *DectBaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+
+	var base v1.DectBase
+	if err := r.Get(ctx, req.NamespacedName, &base); err != nil {
+		// A deleted base takes its ConfigMap and Secret along (owner references); its
+		// handsets report the missing base through the Handset reconciler.
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !base.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	handsets, err := r.listHandsets(ctx, &base)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	// A MAC belongs to the oldest DectBase that declares it, across namespaces: the server
+	// serves files by MAC, so only one base may speak for a device.
+	holder, err := r.macHolder(ctx, &base)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if holder != nil {
+		if err := r.deleteFile(ctx, &base); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonDuplicateMAC,
+			fmt.Sprintf("MAC %s is already declared by DectBase %s/%s", holder.Status.MACAddress, holder.Namespace, holder.Name))
+	}
+
+	profile, err := gigaset.N720().WithOverrides(overrides(base.Spec.ParameterOverrides))
+	if err != nil {
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidProfile, err.Error())
+	}
+
+	// The stored file is the durable record of the slots and of each slot's last good
+	// settings; status alone could be lost (a restore from backup) without moving a slot.
+	stored, err := r.loadStoredFile(ctx, &base, profile)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	secrets, err := r.readSecrets(ctx, &base, handsets)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	now := r.now()
+	reopenedAt := reopenTime(&base, now)
+	out, err := assemble.Assemble(assemble.Input{
+		Base:           &base,
+		Handsets:       handsets,
+		Secrets:        secrets,
+		Previous:       stored.document,
+		PreviousOwners: ownersFromStatus(&base),
+		ReopenedAt:     reopenedAt,
+		Now:            now,
+	}, profile, stored.hashKey)
+	if err != nil {
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidSettings, err.Error())
+	}
+	rendered, err := gigaset.Render(&out.Document, profile)
+	if err != nil {
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidSettings, err.Error())
+	}
+	auth, authProblem := r.authFor(&base, secrets, stored)
+
+	file, err := r.writeFile(ctx, &base, stored, rendered, auth, now)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	log.V(1).Info("file stored", "mac", out.Document.MAC, "generation", file.generation, "changed", file.changed)
+
+	next, err := r.reportStatus(ctx, &base, handsets, out, file, authProblem, reopenedAt, now)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if next.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	// Wake up exactly when the registration window changes state, instead of polling.
+	return ctrl.Result{RequeueAfter: next.Sub(now) + time.Second}, nil
+}
+
+func (r *DectBaseReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// listHandsets returns the Handsets that name base.
+func (r *DectBaseReconciler) listHandsets(ctx context.Context, base *v1.DectBase) ([]v1.Handset, error) {
+	var list v1.HandsetList
+	if err := r.List(ctx, &list, client.InNamespace(base.Namespace), client.MatchingFields{indexHandsetBase: base.Name}); err != nil {
+		return nil, fmt.Errorf("listing the handsets of %s: %w", base.Name, err)
+	}
+	return list.Items, nil
+}
+
+// macHolder returns the older DectBase that declares base's MAC, or nil when base holds it.
+func (r *DectBaseReconciler) macHolder(ctx context.Context, base *v1.DectBase) (*v1.DectBase, error) {
+	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
+	if err != nil {
+		return nil, nil // refused at admission; Assemble reports it if it ever gets here
+	}
+	var list v1.DectBaseList
+	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
+		return nil, fmt.Errorf("listing the bases with MAC %s: %w", mac, err)
+	}
+	claims := slices.DeleteFunc(list.Items, func(b v1.DectBase) bool { return !b.DeletionTimestamp.IsZero() })
+	if len(claims) < 2 {
+		return nil, nil
+	}
+	oldest := slices.MinFunc(claims, func(a, b v1.DectBase) int { return olderFirst(&a, &b) })
+	if oldest.UID == base.UID {
+		return nil, nil
+	}
+	oldest.Status.MACAddress = mac
+	return &oldest, nil
+}
+
+// readSecrets reads every Secret the base and its handsets reference.
+func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *v1.DectBase, handsets []v1.Handset) (assemble.Secrets, error) {
+	names := baseSecretNames(base)
+	for i := range handsets {
+		names = append(names, handsets[i].Spec.SIP.PasswordSecretRef.Name)
+	}
+	secrets := assemble.Secrets{}
+	for _, name := range names {
+		if _, done := secrets[name]; done {
+			continue
+		}
+		var s corev1.Secret
+		err := r.Get(ctx, types.NamespacedName{Namespace: base.Namespace, Name: name}, &s)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading Secret %s: %w", name, err)
+		}
+		secrets[name] = s.Data
+	}
+	return secrets, nil
+}
+
+// SetupWithManager registers the reconciler: it runs for a base whenever the base, one of
+// its handsets, a Secret either references, one of its own objects, or another base with
+// the same MAC changes.
+func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.DectBase{}).
+		Owns(&corev1.ConfigMap{}, builder.MatchEveryOwner).
+		Owns(&corev1.Secret{}).
+		Watches(&v1.Handset{}, handler.EnqueueRequestsFromMapFunc(baseOfHandset)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.basesReading)).
+		Watches(&v1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.basesSharingMAC)).
+		Complete(r)
+}
+
+func baseOfHandset(_ context.Context, o client.Object) []reconcile.Request {
+	h := o.(*v1.Handset)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}}}
+}
+
+// basesReading maps a Secret to the bases that read it, directly or through a handset.
+func (r *DectBaseReconciler) basesReading(ctx context.Context, o client.Object) []reconcile.Request {
+	seen := map[string]bool{}
+	var reqs []reconcile.Request
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}})
+		}
+	}
+	var hs v1.HandsetList
+	if err := r.List(ctx, &hs, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexHandsetSecret: o.GetName()}); err == nil {
+		for _, h := range hs.Items {
+			add(h.Spec.BaseRef.Name)
+		}
+	}
+	var bs v1.DectBaseList
+	if err := r.List(ctx, &bs, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexBaseSecret: o.GetName()}); err == nil {
+		for _, b := range bs.Items {
+			add(b.Name)
+		}
+	}
+	return reqs
+}
+
+// basesSharingMAC wakes the other claimants of a MAC when one changes or goes away, so
+// that the next oldest takes over.
+func (r *DectBaseReconciler) basesSharingMAC(ctx context.Context, o client.Object) []reconcile.Request {
+	mac, err := gigaset.ParseMAC(o.(*v1.DectBase).Spec.MACAddress)
+	if err != nil {
+		return nil
+	}
+	var list v1.DectBaseList
+	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, b := range list.Items {
+		if b.UID != o.GetUID() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: b.Namespace, Name: b.Name}})
+		}
+	}
+	return reqs
+}
+
+func overrides(in []v1.ParameterOverride) []gigaset.Override {
+	out := make([]gigaset.Override, 0, len(in))
+	for _, o := range in {
+		out = append(out, gigaset.Override{Param: gigaset.Param(o.Parameter), ID: o.ID, Encoding: gigaset.Encoding(o.Encoding)})
+	}
+	return out
+}
+
+// ownersFromStatus is the slot table as status last reported it: the fallback record
+// when the stored document is gone or unreadable.
+func ownersFromStatus(base *v1.DectBase) []string {
+	owners := make([]string, gigaset.NumSlots)
+	for _, s := range base.Status.Slots {
+		if s.Slot >= 0 && int(s.Slot) < len(owners) {
+			owners[s.Slot] = s.Handset
+		}
+	}
+	return owners
+}
+
+// reopenTime is when the reopen-window annotation's current value was first acted on.
+func reopenTime(base *v1.DectBase, now time.Time) time.Time {
+	req := base.Annotations[v1.AnnotationReopenWindow]
+	w := base.Status.RegistrationWindow
+	switch {
+	case req == "":
+		if w != nil && w.ReopenedAt != nil {
+			return w.ReopenedAt.Time
+		}
+		return time.Time{}
+	case w != nil && w.ReopenRequest == req && w.ReopenedAt != nil:
+		return w.ReopenedAt.Time
+	default:
+		return now
+	}
+}

@@ -1,0 +1,62 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+)
+
+// HandsetReconciler reports Handsets whose DectBase does not exist. Every other Handset
+// is reported by the DectBase reconciler, which decides all slots of a base at once; the
+// two never write the same Handset's status, because one base either exists or not.
+type HandsetReconciler struct {
+	*DectBaseReconciler
+}
+
+// Reconcile marks a Handset whose base is missing.
+func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var h v1.Handset
+	if err := r.Get(ctx, req.NamespacedName, &h); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	var base v1.DectBase
+	err := r.Get(ctx, types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}, &base)
+	if err == nil || client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	st := h.Status.DeepCopy()
+	st.ObservedGeneration = h.Generation
+	st.Slot, st.IPUI, st.RegistrationWindow = nil, "", nil
+	notReady(&st.Conditions, h.Generation, v1.ReasonBaseNotFound,
+		fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace))
+	return ctrl.Result{}, r.patchHandsetStatus(ctx, &h, st)
+}
+
+// SetupWithManager registers the reconciler; it also runs for the Handsets of a base that
+// is deleted.
+func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.Handset{}).
+		Watches(&v1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
+		Named("handset").
+		Complete(r)
+}
+
+func (r *HandsetReconciler) handsetsOfBase(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1.HandsetList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexHandsetBase: o.GetName()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, h := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: h.Namespace, Name: h.Name}})
+	}
+	return reqs
+}

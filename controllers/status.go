@@ -1,0 +1,292 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/assemble"
+	"github.com/dect-operator/dect-operator/internal/window"
+)
+
+// reportStatus writes the status of the base and of each of its handsets, and returns the
+// next moment the registration window changes state by the clock alone.
+func (r *DectBaseReconciler) reportStatus(ctx context.Context, base *v1.DectBase, handsets []v1.Handset,
+	out *assemble.Output, file fileState, authProblem *assemble.Problem, reopenedAt, now time.Time) (time.Time, error) {
+	st := base.Status.DeepCopy()
+	st.ObservedGeneration = base.Generation
+	st.MACAddress = out.Document.MAC
+	st.ConfigMapName = base.Name + "-provisioning"
+	st.URL = r.ServerURL
+	st.Document = &v1.DocumentStatus{Hash: file.hash, Generation: file.generation, RenderedAt: metav1.NewTime(file.renderedAt)}
+
+	st.Slots = nil
+	st.Handsets = v1.HandsetCounts{Total: int32(len(handsets))}
+	for slot, s := range out.Document.Slots {
+		if s.Owner != "" {
+			st.Slots = append(st.Slots, v1.SlotAssignment{Slot: int32(slot), Handset: s.Owner, IPUI: s.IPUI})
+		}
+	}
+
+	win, next := r.windowStatus(base, out, file, reopenedAt, now)
+	st.RegistrationWindow = win
+
+	var problems []string
+	for i := range handsets {
+		h := &handsets[i]
+		o := out.Handsets[h.Name]
+		if o.Slot != nil {
+			st.Handsets.Assigned++
+		}
+		if o.Problem == nil && o.Slot != nil {
+			st.Handsets.Ready++
+		} else if o.Problem != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s", h.Name, o.Problem.Reason))
+		}
+		delivered, err := r.reportHandset(ctx, h, o, file, base.Status.LastDelivery, win)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if delivered {
+			st.Handsets.Delivered++
+		}
+	}
+
+	baseProblem := out.BaseProblem
+	if baseProblem == nil {
+		baseProblem = authProblem
+	}
+	if baseProblem != nil {
+		notReady(&st.Conditions, base.Generation, baseProblem.Reason, baseProblem.Message+"; the device keeps being served the last good values")
+	} else {
+		msg := fmt.Sprintf("file generation %d rendered: %d of %d handsets ready", file.generation, st.Handsets.Ready, st.Handsets.Total)
+		if len(problems) > 0 {
+			slices.Sort(problems)
+			msg += fmt.Sprintf("; with problems: %s", summarise(problems, 5))
+		}
+		ready(&st.Conditions, base.Generation, v1.ReasonRendered, msg)
+	}
+	setDelivered(&st.Conditions, base.Generation, base.Status.LastDelivery, file.generation, "the current file")
+	setProtected(&st.Conditions, base)
+
+	return next, r.patchBaseStatus(ctx, base, st)
+}
+
+// windowStatus is the registration window's status and its next transition.
+func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Output, file fileState, reopenedAt, now time.Time) (*v1.WindowStatus, time.Time) {
+	w := out.Window
+	ws := &v1.WindowStatus{Mode: base.Spec.Registration.Window.Mode, Generation: file.generation}
+	if ws.Mode == "" {
+		ws.Mode = v1.WindowAlways
+	}
+	if w.Duration > 0 {
+		start := metav1.NewTime(time.Unix(w.Start, 0).UTC())
+		ws.Start = &start
+		ws.Duration = &metav1.Duration{Duration: time.Duration(w.Duration) * time.Second}
+	}
+	// The window counts as fetched once the device fetched any file that already carried
+	// it, so the generation that first carried it is kept while it stays the same.
+	if prev := base.Status.RegistrationWindow; prev != nil && prev.Generation > 0 &&
+		equality.Semantic.DeepEqual(prev.Start, ws.Start) && equality.Semantic.DeepEqual(prev.Duration, ws.Duration) {
+		ws.Generation = prev.Generation
+	}
+	var fetchedAt *time.Time
+	if d := base.Status.LastDelivery; d != nil && d.Generation >= ws.Generation {
+		t := d.Time.Time
+		fetchedAt = &t
+	}
+	obs := window.Observe(w, out.Reserved, fetchedAt, now)
+	ws.State = v1.WindowState(obs.State)
+	ws.Message = obs.Message
+	ws.OpensAt = metaTime(obs.OpensAt)
+	ws.ClosesAt = metaTime(obs.ClosesAt)
+	if req := base.Annotations[v1.AnnotationReopenWindow]; req != "" {
+		ws.ReopenRequest = req
+	}
+	ws.ReopenedAt = metaTime(nonZero(reopenedAt))
+	return ws, obs.Next
+}
+
+// reportHandset writes one handset's status and tells whether the device has its
+// current settings.
+func (r *DectBaseReconciler) reportHandset(ctx context.Context, h *v1.Handset, o assemble.Handset, file fileState,
+	delivery *v1.Delivery, win *v1.WindowStatus) (bool, error) {
+	st := h.Status.DeepCopy()
+	st.ObservedGeneration = h.Generation
+	st.Slot = nil
+	if o.Slot != nil {
+		s := int32(*o.Slot)
+		st.Slot = &s
+	}
+	st.IPUI = o.IPUI
+
+	if o.Problem != nil {
+		msg := o.Problem.Message
+		if o.Slot != nil {
+			msg += fmt.Sprintf("; slot %d keeps its last good settings", *o.Slot)
+		}
+		notReady(&st.Conditions, h.Generation, o.Problem.Reason, msg)
+	} else {
+		if st.SettingsHash != o.SettingsHash {
+			st.SettingsHash = o.SettingsHash
+			st.SettingsGeneration = file.generation
+		}
+		ready(&st.Conditions, h.Generation, v1.ReasonRendered, fmt.Sprintf("rendered in slot %d (SIP account and handset %d on the device)", *o.Slot, *o.Slot+1))
+	}
+	delivered := setDelivered(&st.Conditions, h.Generation, delivery, st.SettingsGeneration, "the handset's current settings")
+
+	st.RegistrationWindow = nil
+	if o.IPUI != "" && win != nil {
+		w := win.DeepCopy()
+		w.ReopenRequest, w.ReopenedAt = "", nil
+		st.RegistrationWindow = w
+	}
+	return delivered, r.patchHandsetStatus(ctx, h, st)
+}
+
+// stall marks base as needing a person, and its handsets as waiting for it.
+func (r *DectBaseReconciler) stall(ctx context.Context, base *v1.DectBase, handsets []v1.Handset, reason, message string) error {
+	st := base.Status.DeepCopy()
+	st.ObservedGeneration = base.Generation
+	notReady(&st.Conditions, base.Generation, reason, message)
+	if err := r.patchBaseStatus(ctx, base, st); err != nil {
+		return err
+	}
+	for i := range handsets {
+		h := &handsets[i]
+		hs := h.Status.DeepCopy()
+		hs.ObservedGeneration = h.Generation
+		notReady(&hs.Conditions, h.Generation, v1.ReasonBaseNotReady, fmt.Sprintf("DectBase %s is not ready: %s", base.Name, message))
+		if err := r.patchHandsetStatus(ctx, h, hs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *v1.DectBase, st *v1.DectBaseStatus) error {
+	if equality.Semantic.DeepEqual(&base.Status, st) {
+		return nil
+	}
+	r.eventOnChange(base, base.Status.Conditions, st.Conditions)
+	patched := base.DeepCopy()
+	patched.Status = *st
+	// A merge patch carries only what changed, so the provisioning server's delivery
+	// record (its own field of status) is never overwritten with a stale copy.
+	if err := r.Status().Patch(ctx, patched, client.MergeFrom(base)); err != nil {
+		return fmt.Errorf("writing the status of DectBase %s: %w", base.Name, err)
+	}
+	return nil
+}
+
+func (r *DectBaseReconciler) patchHandsetStatus(ctx context.Context, h *v1.Handset, st *v1.HandsetStatus) error {
+	if equality.Semantic.DeepEqual(&h.Status, st) {
+		return nil
+	}
+	r.eventOnChange(h, h.Status.Conditions, st.Conditions)
+	patched := h.DeepCopy()
+	patched.Status = *st
+	if err := r.Status().Patch(ctx, patched, client.MergeFrom(h)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return nil
+}
+
+// eventOnChange emits an Event when Ready changes: a Warning with the problem, or
+// Normal once it is solved. Unchanged conditions emit nothing, so a base at rest is quiet.
+func (r *DectBaseReconciler) eventOnChange(obj client.Object, before, after []metav1.Condition) {
+	if r.Recorder == nil {
+		return
+	}
+	was, now := meta.FindStatusCondition(before, v1.ConditionReady), meta.FindStatusCondition(after, v1.ConditionReady)
+	if now == nil || (was != nil && was.Status == now.Status && was.Reason == now.Reason && was.Message == now.Message) {
+		return
+	}
+	switch {
+	case now.Status != metav1.ConditionTrue:
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, now.Reason, "Reconcile", "%s", now.Message)
+	case was != nil && was.Status != metav1.ConditionTrue:
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, now.Reason, "Reconcile", "%s", now.Message)
+	}
+}
+
+// ready sets Ready=True and removes Reconciling and Stalled, which kstatus wants present
+// only while true.
+func ready(conds *[]metav1.Condition, gen int64, reason, message string) {
+	setCondition(conds, gen, v1.ConditionReady, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(conds, v1.ConditionReconciling)
+	meta.RemoveStatusCondition(conds, v1.ConditionStalled)
+}
+
+// notReady sets Ready=False and Stalled=True: every problem the reconciler reports needs
+// a person (a missing Secret, a conflict, a bad override); transient API errors are
+// retried instead and never reach status.
+func notReady(conds *[]metav1.Condition, gen int64, reason, message string) {
+	setCondition(conds, gen, v1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(conds, gen, v1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(conds, v1.ConditionReconciling)
+}
+
+// setDelivered reports whether the device fetched a file of generation gen or later, and
+// returns true when it did.
+func setDelivered(conds *[]metav1.Condition, objGen int64, d *v1.Delivery, gen int64, what string) bool {
+	switch {
+	case d == nil:
+		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionUnknown, v1.ReasonNeverFetched,
+			"the device has not fetched its file yet: check that it is told the provisioning server's URL (status.url of the DectBase)")
+		return false
+	case gen > 0 && d.Generation >= gen:
+		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionTrue, v1.ReasonDelivered,
+			fmt.Sprintf("the device fetched %s at %s", what, d.Time.UTC().Format(time.RFC3339)))
+		return true
+	default:
+		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionUnknown, v1.ReasonAwaitingFetch,
+			fmt.Sprintf("the device has not fetched %s yet (last fetch %s); it does on reboot, on its update timer, or on a check-sync NOTIFY", what, d.Time.UTC().Format(time.RFC3339)))
+		return false
+	}
+}
+
+func setProtected(conds *[]metav1.Condition, base *v1.DectBase) {
+	if base.Spec.Provisioning.AuthSecretRef != nil {
+		setCondition(conds, base.Generation, v1.ConditionProtected, metav1.ConditionTrue, v1.ReasonDigestConfigured,
+			"the device must authenticate with HTTP Digest to fetch its file")
+		return
+	}
+	setCondition(conds, base.Generation, v1.ConditionProtected, metav1.ConditionFalse, v1.ReasonUnprotected,
+		"anyone who can reach the provisioning server can fetch this base's file, SIP passwords included: set spec.provisioning.authSecretRef")
+}
+
+func setCondition(conds *[]metav1.Condition, gen int64, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: gen})
+}
+
+func summarise(items []string, most int) string {
+	if len(items) <= most {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:most], ", "), len(items)-most)
+}
+
+func metaTime(t *time.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	m := metav1.NewTime(t.UTC())
+	return &m
+}
+
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,279 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/operator"
+	"github.com/dect-operator/dect-operator/internal/provfile"
+)
+
+// The suite runs one real kube-apiserver and etcd (envtest) and one manager with every
+// reconciler, as deployed; each test works in a namespace of its own.
+var (
+	k8s     client.Client
+	restCfg *rest.Config
+	clock   = &testClock{}
+	nsSeq   atomic.Int64
+)
+
+// testClock is the reconcilers' clock: real time plus an offset the window tests move.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which provides the envtest binaries")
+		os.Exit(1)
+	}
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting envtest:", err)
+		os.Exit(1)
+	}
+	restCfg = cfg
+	k8s, err = client.New(cfg, client.Options{Scheme: operator.Scheme()})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- operator.RunManager(ctx, cfg, operator.ManagerOptions{
+			MetricsAddr: "0", ProbeAddr: "0", ServerURL: "http://dect.test", Now: clock.Now,
+		})
+	}()
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+		code = 1
+	}
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+func zapLevel() zapcore.Level {
+	if os.Getenv("TEST_VERBOSE") != "" {
+		return -2
+	}
+	return 2 // errors only
+}
+
+// ---- fixtures ----
+
+func namespace(t *testing.T) string {
+	t.Helper()
+	name := fmt.Sprintf("t%d-%s", nsSeq.Add(1), strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())))
+	if len(name) > 60 {
+		name = strings.TrimRight(name[:60], "-")
+	}
+	create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	return name
+}
+
+func create(t *testing.T, o client.Object) {
+	t.Helper()
+	if err := k8s.Create(context.Background(), o); err != nil {
+		t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+	}
+}
+
+func newBase(ns, name, mac string) *v1.DectBase {
+	return &v1.DectBase{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1.DectBaseSpec{
+			MACAddress: mac,
+			SIP:        &v1.SIPProvider{Domain: "pbx.example.com"},
+		},
+	}
+}
+
+func newHandset(ns, name, base, user, ipui string) *v1.Handset {
+	return &v1.Handset{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1.HandsetSpec{
+			BaseRef: v1.LocalObjectReference{Name: base},
+			IPUI:    ipui,
+			SIP: v1.HandsetSIP{
+				UserID:            v1.Text(user),
+				DisplayName:       v1.Text("N720_" + user),
+				Mailbox:           "*2",
+				PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + user},
+			},
+		},
+	}
+}
+
+func newSecret(ns, name, password string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		StringData: map[string]string{"password": password},
+	}
+}
+
+// gigasetExample declares the three accounts of Gigaset's own example, created one after
+// the other so that their age order is the order of the example.
+// It returns the base's MAC, unique to the test: a MAC belongs to one base cluster-wide.
+func gigasetExample(t *testing.T, ns string) string {
+	t.Helper()
+	mac := uniqueMAC()
+	create(t, newBase(ns, "office", mac))
+	for _, h := range []struct{ name, user, ipui string }{
+		{"hs-1013", "1013", "00 AB C5 08 71"},
+		{"hs-1014", "1014", "00 AB B8 4A 08"},
+		{"hs-1022", "1022", "00 AB 9E 31 C2"},
+	} {
+		create(t, newSecret(ns, "sip-"+h.user, "pw-"+h.user))
+		create(t, newHandset(ns, h.name, "office", h.user, h.ipui))
+		time.Sleep(1100 * time.Millisecond) // creationTimestamp has a resolution of one second
+	}
+	return mac
+}
+
+var macSeq atomic.Int64
+
+// uniqueMAC returns a MAC no other test uses.
+func uniqueMAC() string { return fmt.Sprintf("7C2F80%06X", macSeq.Add(1)) }
+
+// ---- observation ----
+
+// eventually retries check until it returns nil, for up to 20 seconds.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func get[T client.Object](t *testing.T, ns, name string, o T) T {
+	t.Helper()
+	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, o); err != nil {
+		t.Fatalf("getting %s: %v", name, err)
+	}
+	return o
+}
+
+// storedFile parses the file stored for base (document and credentials joined).
+func storedFile(ns, base string) (*gigaset.Document, error) {
+	ctx := context.Background()
+	var cm corev1.ConfigMap
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: provfile.ConfigMapName(base)}, &cm); err != nil {
+		return nil, err
+	}
+	var sec corev1.Secret
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: provfile.SecretName(base)}, &sec); err != nil {
+		return nil, err
+	}
+	for key, doc := range cm.BinaryData {
+		return gigaset.Parse(gigaset.Join(doc, sec.Data[key]), gigaset.N720())
+	}
+	return nil, fmt.Errorf("ConfigMap %s holds no file", cm.Name)
+}
+
+// slotOf waits until the stored file holds handset in some slot and returns it.
+func slotOf(t *testing.T, ns, base, handset string) (int, gigaset.Slot) {
+	t.Helper()
+	var slot int
+	var s gigaset.Slot
+	eventually(t, "handset "+handset+" in the file", func() error {
+		d, err := storedFile(ns, base)
+		if err != nil {
+			return err
+		}
+		for i, x := range d.Slots {
+			if x.Owner == handset && x.Active {
+				slot, s = i, x
+				return nil
+			}
+		}
+		return fmt.Errorf("not in any slot")
+	})
+	return slot, s
+}
+
+func condition(conds []metav1.Condition, typ string) string {
+	c := meta.FindStatusCondition(conds, typ)
+	if c == nil {
+		return "<none>"
+	}
+	return fmt.Sprintf("%s/%s", c.Status, c.Reason)
+}
+
+// waitHandset waits until handset's condition typ is want (status/reason).
+func waitHandset(t *testing.T, ns, name, typ, want string) *v1.Handset {
+	t.Helper()
+	var h v1.Handset
+	eventually(t, fmt.Sprintf("Handset %s %s=%s", name, typ, want), func() error {
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &h); err != nil {
+			return err
+		}
+		if got := condition(h.Status.Conditions, typ); got != want || h.Status.ObservedGeneration != h.Generation {
+			return fmt.Errorf("%s=%s (observedGeneration %d of %d)", typ, got, h.Status.ObservedGeneration, h.Generation)
+		}
+		return nil
+	})
+	return &h
+}
+
+func waitBase(t *testing.T, ns, name, typ, want string) *v1.DectBase {
+	t.Helper()
+	var b v1.DectBase
+	eventually(t, fmt.Sprintf("DectBase %s %s=%s", name, typ, want), func() error {
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &b); err != nil {
+			return err
+		}
+		if got := condition(b.Status.Conditions, typ); got != want || b.Status.ObservedGeneration != b.Generation {
+			return fmt.Errorf("%s=%s (observedGeneration %d of %d)", typ, got, b.Status.ObservedGeneration, b.Generation)
+		}
+		return nil
+	})
+	return &b
+}

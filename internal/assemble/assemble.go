@@ -1,0 +1,413 @@
+// Package assemble turns one DectBase, its Handsets and the values of the Secrets they
+// reference into the document the device is to be given, together with what happened to
+// each handset. It is the reconciler's decision-making, kept free of any API server so
+// that every rule (slots, last good settings, conflicts, the window) is tested as plain
+// Go, and so that the offline `render` command makes byte-for-byte the same file.
+package assemble
+
+import (
+	"cmp"
+	"errors"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/slots"
+	"github.com/dect-operator/dect-operator/internal/window"
+)
+
+// Secrets holds the data of the Secrets a base and its handsets reference, by Secret
+// name. A Secret that does not exist is absent.
+type Secrets map[string]map[string][]byte
+
+// Input is everything one assembly reads.
+type Input struct {
+	Base     *v1.DectBase
+	Handsets []v1.Handset
+	Secrets  Secrets
+	// Previous is the file the device was last given (document and credentials joined and
+	// parsed), or nil for a new base. It is the durable record of the slots and of each
+	// slot's last good settings.
+	Previous *gigaset.Document
+	// PreviousOwners is the slot table to use when Previous is nil but an older record
+	// (the base's status) survived, e.g. after a hand-edit destroyed the stored document.
+	PreviousOwners []string
+	// ReopenedAt is when a person last asked for a new registration window, or zero.
+	ReopenedAt time.Time
+	Now        time.Time
+}
+
+// Problem is why an object's current settings are not what the device is given.
+type Problem struct {
+	Reason  string // an API condition reason, e.g. v1.ReasonSecretNotFound
+	Message string // for the person who declared the object; never holds a secret
+}
+
+// Handset is the outcome for one Handset.
+type Handset struct {
+	// Slot held, or nil.
+	Slot *int
+	// IPUI reserved for the handset in the file, canonical; "" when none.
+	IPUI string
+	// Problem, when the handset's current settings could not be rendered. The slot then
+	// keeps its last good settings, if it had any.
+	Problem *Problem
+	// SettingsHash identifies the handset's current settings as rendered in its slot;
+	// "" while it has a Problem.
+	SettingsHash string
+}
+
+// Output is the result of one assembly.
+type Output struct {
+	Document gigaset.Document
+	Window   window.Window
+	// Reserved tells whether any slot reserves an IPUI (without one the device opens no
+	// window).
+	Reserved bool
+	// Handsets by name.
+	Handsets map[string]Handset
+	// BaseProblem is set when the base's own settings could not all be used. The file is
+	// still assembled, with the base's last good values where they were missing.
+	BaseProblem *Problem
+}
+
+// Assemble decides the document for in.Base. It fails only for problems of the base
+// itself that leave no file to serve (a profile override that does not apply); every
+// handset problem is reported in Output.Handsets instead.
+func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, error) {
+	base := in.Base
+	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
+	if err != nil {
+		return nil, err
+	}
+	out := &Output{Handsets: map[string]Handset{}}
+	doc := &out.Document
+	doc.MAC = mac
+	doc.ProfileName = cmp.Or(string(base.Spec.ProfileName), base.Name)
+	doc.Provider = provider(base.Spec.SIP)
+	doc.Time = timeSettings(base.Spec.Time)
+	doc.Registration.PIN = cmp.Or(base.Spec.Registration.PIN, "0000")
+	doc.Registration.RandomPIN = base.Spec.Registration.RandomPIN
+
+	var baseProblems []string
+	if ref := base.Spec.WebPasswordSecretRef; ref != nil {
+		if pw, ok := in.Secrets.value(ref); ok {
+			doc.WebPassword = pw
+		} else {
+			baseProblems = append(baseProblems, missing(ref))
+			if in.Previous != nil {
+				doc.WebPassword = in.Previous.WebPassword
+			}
+		}
+	}
+	for _, item := range base.Spec.ExtraItems {
+		switch {
+		case item.Value != nil:
+			doc.Extra = append(doc.Extra, gigaset.Item{ID: item.ID, Value: *item.Value})
+		case item.ValueFrom != nil:
+			v, ok := in.Secrets.value(item.ValueFrom)
+			if !ok {
+				baseProblems = append(baseProblems, missing(item.ValueFrom))
+				v, ok = previousExtra(in.Previous, item.ID)
+				if !ok {
+					continue
+				}
+			}
+			doc.Extra = append(doc.Extra, gigaset.Item{ID: item.ID, Value: v, Secret: true})
+		}
+	}
+	if len(baseProblems) > 0 {
+		out.BaseProblem = &Problem{Reason: v1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
+	}
+
+	assignSlots(in, hashKey, out)
+	if err := validate(in.Previous, profile, out); err != nil {
+		return nil, err
+	}
+
+	out.Window = window.Plan(window.Request{
+		Mode:                window.Mode(cmp.Or(base.Spec.Registration.Window.Mode, v1.WindowAlways)),
+		Start:               timeOrZero(base.Spec.Registration.Window.Start),
+		Duration:            durationOrZero(base.Spec.Registration.Window.Duration),
+		Previous:            previousWindow(in.Previous),
+		ReservationsChanged: in.Previous == nil || !slices.Equal(reservations(doc), reservations(in.Previous)),
+		ReopenedAt:          in.ReopenedAt,
+		Now:                 in.Now,
+	})
+	doc.Registration.WindowStart = out.Window.Start
+	doc.Registration.WindowSeconds = out.Window.Duration
+	out.Reserved = len(reservations(doc)) > 0
+	return out, nil
+}
+
+// assignSlots gives every handset its slot and fills the slots of the document.
+func assignSlots(in Input, hashKey []byte, out *Output) {
+	doc := &out.Document
+	owners := in.PreviousOwners
+	if in.Previous != nil {
+		owners = make([]string, gigaset.NumSlots)
+		for i, s := range in.Previous.Slots {
+			owners[i] = s.Owner
+		}
+	}
+
+	claims := make([]slots.Claim, 0, len(in.Handsets))
+	byName := map[string]*v1.Handset{}
+	ipuis := map[string]string{}
+	for i := range in.Handsets {
+		h := &in.Handsets[i]
+		byName[h.Name] = h
+		c := slots.Claim{Name: h.Name, Created: h.CreationTimestamp.Time}
+		if h.Spec.Slot != nil {
+			s := int(*h.Spec.Slot)
+			c.Pinned = &s
+		}
+		if h.Spec.IPUI != "" && enabled(h) {
+			if ipui, err := gigaset.ParseIPUI(h.Spec.IPUI); err == nil {
+				c.IPUI = ipui
+				ipuis[h.Name] = ipui
+			}
+		}
+		claims = append(claims, c)
+	}
+	result := slots.Assign(claims, owners, gigaset.NumSlots)
+
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		h := byName[name]
+		outcome := Handset{}
+		if p, lost := result.Problems[name]; lost {
+			outcome.Problem = &Problem{Reason: string(p.Reason), Message: p.Message}
+		}
+		slot, holds := result.Slot[name]
+		if !holds {
+			out.Handsets[name] = outcome
+			continue
+		}
+		outcome.Slot = &slot
+
+		settings, problem := slotSettings(h, ipuis[name], in.Secrets)
+		if outcome.Problem == nil && problem != nil {
+			outcome.Problem = problem
+		}
+		if outcome.Problem == nil {
+			doc.Slots[slot] = settings
+			outcome.SettingsHash = settingsHash(hashKey, slot, settings)
+		} else {
+			// Keep serving the slot's last good settings: a missing Secret or a conflict
+			// must never take a working phone off the air.
+			doc.Slots[slot] = lastGood(in.Previous, slot, name)
+		}
+		outcome.IPUI = doc.Slots[slot].IPUI
+		out.Handsets[name] = outcome
+	}
+	dropDuplicateReservations(doc, out)
+}
+
+// slotSettings is the slot a Handset asks for, or the problem that prevents it.
+func slotSettings(h *v1.Handset, ipui string, secrets Secrets) (gigaset.Slot, *Problem) {
+	sip := h.Spec.SIP
+	s := gigaset.Slot{
+		Owner:          h.Name,
+		Active:         enabled(h),
+		UserID:         string(sip.UserID),
+		LoginID:        cmp.Or(string(sip.LoginID), string(sip.UserID)),
+		DisplayName:    string(sip.DisplayName),
+		AccountName:    cmp.Or(string(sip.AccountName), string(sip.UserID)),
+		MailboxEnabled: sip.Mailbox != "",
+		MailboxNumber:  string(sip.Mailbox),
+		IPUI:           ipui,
+	}
+	pw, ok := secrets.value(&sip.PasswordSecretRef)
+	if !ok {
+		return s, &Problem{Reason: v1.ReasonSecretNotFound, Message: missing(&sip.PasswordSecretRef)}
+	}
+	s.Password = pw
+	return s, nil
+}
+
+// validate checks the document against the device profile. A slot that fails takes the
+// problem to its handset and falls back to its last good settings (or, should those fail
+// too, to an empty claimed slot); a problem of the base's own settings is returned.
+func validate(previous *gigaset.Document, profile *gigaset.Profile, out *Output) error {
+	doc := &out.Document
+	for pass := 0; ; pass++ {
+		err := doc.Validate(profile)
+		if err == nil {
+			return nil
+		}
+		var baseErrs []string
+		for _, fe := range gigaset.FieldErrors(err) {
+			if fe.Slot < 0 || doc.Slots[fe.Slot].Owner == "" {
+				baseErrs = append(baseErrs, fe.Error())
+				continue
+			}
+			name := doc.Slots[fe.Slot].Owner
+			h := out.Handsets[name]
+			if h.Problem == nil {
+				h.Problem = &Problem{Reason: v1.ReasonInvalidSettings, Message: fe.Field + ": " + fe.Msg}
+				h.SettingsHash = ""
+			}
+			if pass == 0 {
+				doc.Slots[fe.Slot] = lastGood(previous, fe.Slot, name)
+			} else {
+				doc.Slots[fe.Slot] = gigaset.Slot{Owner: name}
+			}
+			h.IPUI = doc.Slots[fe.Slot].IPUI
+			out.Handsets[name] = h
+		}
+		if len(baseErrs) > 0 {
+			return errors.New(strings.Join(baseErrs, "; "))
+		}
+		if pass == 2 {
+			return err
+		}
+	}
+}
+
+// lastGood is what slot held before, if it was this handset's; otherwise a placeholder
+// that keeps the slot claimed for it without activating anything.
+func lastGood(previous *gigaset.Document, slot int, owner string) gigaset.Slot {
+	if previous != nil && previous.Slots[slot].Owner == owner {
+		return previous.Slots[slot]
+	}
+	return gigaset.Slot{Owner: owner}
+}
+
+// dropDuplicateReservations lifts a reservation that a kept (last good) slot still holds
+// when a handset that won the IPUI has it now: the device accepts each IPUI in one slot.
+func dropDuplicateReservations(doc *gigaset.Document, out *Output) {
+	winners := map[string]bool{}
+	for _, h := range out.Handsets {
+		if h.Problem == nil && h.IPUI != "" {
+			winners[h.IPUI] = true
+		}
+	}
+	seen := map[string]bool{}
+	for name, h := range out.Handsets {
+		if h.Slot == nil || h.IPUI == "" || h.Problem == nil {
+			continue
+		}
+		if winners[h.IPUI] || seen[h.IPUI] {
+			doc.Slots[*h.Slot].IPUI = ""
+			h.IPUI = ""
+			out.Handsets[name] = h
+			continue
+		}
+		seen[h.IPUI] = true
+	}
+}
+
+func settingsHash(key []byte, slot int, s gigaset.Slot) string {
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "%d\x00%t\x00%s\x00%s\x00%s\x00%s\x00%s\x00%t\x00%s\x00%s",
+		slot, s.Active, s.UserID, s.LoginID, s.Password, s.DisplayName, s.AccountName,
+		s.MailboxEnabled, s.MailboxNumber, s.IPUI)
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+func (s Secrets) value(ref *v1.SecretKeyRef) (string, bool) {
+	data, ok := s[ref.Name]
+	if !ok {
+		return "", false
+	}
+	v, ok := data[cmp.Or(ref.Key, "password")]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return string(v), true
+}
+
+func missing(ref *v1.SecretKeyRef) string {
+	return fmt.Sprintf("Secret %s has no key %q (or does not exist)", ref.Name, cmp.Or(ref.Key, "password"))
+}
+
+func enabled(h *v1.Handset) bool { return h.Spec.Enabled == nil || *h.Spec.Enabled }
+
+func reservations(d *gigaset.Document) []string {
+	var r []string
+	for _, s := range d.Slots {
+		if s.IPUI != "" {
+			r = append(r, s.IPUI)
+		}
+	}
+	slices.Sort(r)
+	return r
+}
+
+func previousWindow(d *gigaset.Document) *window.Window {
+	if d == nil {
+		return nil
+	}
+	return &window.Window{Start: d.Registration.WindowStart, Duration: d.Registration.WindowSeconds}
+}
+
+func previousExtra(d *gigaset.Document, id string) (string, bool) {
+	if d == nil {
+		return "", false
+	}
+	for _, it := range d.Extra {
+		if it.ID == id {
+			return it.Value, true
+		}
+	}
+	return "", false
+}
+
+func provider(sip *v1.SIPProvider) *gigaset.Provider {
+	if sip == nil {
+		return nil
+	}
+	server := cmp.Or(string(sip.Server), string(sip.Domain))
+	port := int(cmp.Or(sip.Port, 5060))
+	reregister := 180
+	if sip.ReRegistrationInterval != nil {
+		reregister = int(sip.ReRegistrationInterval.Duration / time.Second)
+	}
+	p := &gigaset.Provider{
+		Name:                  cmp.Or(string(sip.Name), "PBX"),
+		Domain:                string(sip.Domain),
+		Server:                server,
+		ServerPort:            port,
+		Registrar:             cmp.Or(string(sip.Registrar), server),
+		RegistrarPort:         int(cmp.Or(sip.RegistrarPort, int32(port))),
+		OutboundProxy:         string(sip.OutboundProxy),
+		OutboundProxyPort:     int(cmp.Or(sip.OutboundProxyPort, 5060)),
+		ReRegistrationSeconds: reregister,
+		Transport:             cmp.Or(sip.Transport, "UDP"),
+	}
+	return p
+}
+
+func timeSettings(t *v1.TimeSettings) *gigaset.Time {
+	if t == nil {
+		return nil
+	}
+	return &gigaset.Time{
+		NTPServer:    string(t.NTPServer),
+		TimezoneCode: int(t.TimezoneCode),
+		AutomaticDST: t.AutomaticDST == nil || *t.AutomaticDST,
+	}
+}
+
+func timeOrZero(t *metav1.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time
+}
+
+func durationOrZero(d *metav1.Duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	return d.Duration
+}

@@ -1,0 +1,84 @@
+// Package operator wires the reconcilers and the provisioning server into runnable
+// processes. The binary's subcommands, the demo and the tests all start them through
+// here, so that each runs exactly what is deployed.
+package operator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/controllers"
+)
+
+// Scheme knows the built-in kinds and this operator's own.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := v1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// ManagerOptions configure the controller manager.
+type ManagerOptions struct {
+	MetricsAddr    string // "0" disables metrics
+	ProbeAddr      string // "0" disables probes
+	LeaderElection bool
+	// LeaderElectionNamespace is where the lease lives when running outside a cluster.
+	LeaderElectionNamespace string
+	// ServerURL is where devices reach the provisioning server; reported in status.
+	ServerURL string
+	// Now replaces the clock (tests only).
+	Now func() time.Time
+}
+
+// RunManager runs the reconcilers until ctx is done.
+func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  Scheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        "dect-operator.provisioning.dect-operator.dev",
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := controllers.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("registering indexes: %w", err)
+	}
+	base := &controllers.DectBaseReconciler{
+		Client:    mgr.GetClient(),
+		Recorder:  mgr.GetEventRecorder("dect-operator"),
+		ServerURL: o.ServerURL,
+		Now:       o.Now,
+	}
+	if err := base.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the DectBase controller: %w", err)
+	}
+	if err := (&controllers.HandsetReconciler{DectBaseReconciler: base}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Handset controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	return mgr.Start(ctx)
+}
