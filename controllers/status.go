@@ -29,13 +29,8 @@ func (r *DectBaseReconciler) reportStatus(ctx context.Context, base *v1.DectBase
 	st.URL = r.ServerURL
 	st.Document = &v1.DocumentStatus{Hash: file.hash, Generation: file.generation, RenderedAt: metav1.NewTime(file.renderedAt)}
 
-	st.Slots = nil
+	st.Slots = slotTable(out)
 	st.Handsets = v1.HandsetCounts{Total: int32(len(handsets))}
-	for slot, s := range out.Document.Slots {
-		if s.Owner != "" {
-			st.Slots = append(st.Slots, v1.SlotAssignment{Slot: int32(slot), Handset: s.Owner, IPUI: s.IPUI})
-		}
-	}
 
 	win, next := r.windowStatus(base, out, file, reopenedAt, now)
 	st.RegistrationWindow = win
@@ -94,9 +89,11 @@ func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Outpu
 		ws.Duration = &metav1.Duration{Duration: time.Duration(w.Duration) * time.Second}
 	}
 	// The window counts as fetched once the device fetched any file that already carried
-	// it, so the generation that first carried it is kept while it stays the same.
+	// it and the same reservations, so the generation that first carried both is kept
+	// while they stay the same.
 	if prev := base.Status.RegistrationWindow; prev != nil && prev.Generation > 0 &&
-		equality.Semantic.DeepEqual(prev.Start, ws.Start) && equality.Semantic.DeepEqual(prev.Duration, ws.Duration) {
+		equality.Semantic.DeepEqual(prev.Start, ws.Start) && equality.Semantic.DeepEqual(prev.Duration, ws.Duration) &&
+		slices.Equal(reservedIPUIs(base.Status.Slots), reservedIPUIs(slotTable(out))) {
 		ws.Generation = prev.Generation
 	}
 	var fetchedAt *time.Time
@@ -114,6 +111,27 @@ func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Outpu
 	}
 	ws.ReopenedAt = metaTime(nonZero(reopenedAt))
 	return ws, obs.Next
+}
+
+// slotTable lists the assigned slots of the document.
+func slotTable(out *assemble.Output) []v1.SlotAssignment {
+	var table []v1.SlotAssignment
+	for slot, s := range out.Document.Slots {
+		if s.Owner != "" {
+			table = append(table, v1.SlotAssignment{Slot: int32(slot), Handset: s.Owner, IPUI: s.IPUI})
+		}
+	}
+	return table
+}
+
+func reservedIPUIs(table []v1.SlotAssignment) []string {
+	var ipuis []string
+	for _, s := range table {
+		if s.IPUI != "" {
+			ipuis = append(ipuis, fmt.Sprintf("%d=%s", s.Slot, s.IPUI))
+		}
+	}
+	return ipuis
 }
 
 // reportHandset writes one handset's status and tells whether the device has its
