@@ -7,10 +7,10 @@ package assemble
 
 import (
 	"cmp"
-	"errors"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
