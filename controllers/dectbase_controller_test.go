@@ -348,7 +348,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 func containsBytes(b []byte, sub string) bool { return bytes.Contains(b, []byte(sub)) }
 
 // waitForEvent waits for an Event with reason on the named object.
-func waitForEvent(t *testing.T, ns, name, reason string) {
+func waitForEvent(t testing.TB, ns, name, reason string) {
 	t.Helper()
 	eventually(t, "event "+reason+" on "+name, func() error {
 		var list eventsv1.EventList

@@ -17,7 +17,7 @@ import (
 )
 
 // kstatusOf computes what Flux and `kubectl wait`-style tooling see for a live object.
-func kstatusOf(t *testing.T, o client.Object) status.Status {
+func kstatusOf(t testing.TB, o client.Object) status.Status {
 	t.Helper()
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {
@@ -30,7 +30,7 @@ func kstatusOf(t *testing.T, o client.Object) status.Status {
 	return res.Status
 }
 
-func waitKstatus(t *testing.T, ns, name string, o client.Object, want status.Status) {
+func waitKstatus(t testing.TB, ns, name string, o client.Object, want status.Status) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("%s kstatus %s", name, want), func() error {
 		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, o); err != nil {

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,8 +78,10 @@ func TestMain(m *testing.M) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	managerCfg := rest.CopyConfig(cfg)
+	managerCfg.WrapTransport = countWrites
 	go func() {
-		done <- operator.RunManager(ctx, cfg, operator.ManagerOptions{
+		done <- operator.RunManager(ctx, managerCfg, operator.ManagerOptions{
 			MetricsAddr: "0", ProbeAddr: "0", ServerURL: "http://dect.test", Now: clock.Now,
 		})
 	}()
@@ -92,6 +95,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// managerWrites counts the manager's write requests to the API server.
+var managerWrites atomic.Int64
+
+func countWrites(rt http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+			// Events are the record of what happened, not state: they do not count.
+			if !strings.Contains(r.URL.Path, "/events") {
+				managerWrites.Add(1)
+			}
+		}
+		return rt.RoundTrip(r)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func zapLevel() zapcore.Level {
 	if os.Getenv("TEST_VERBOSE") != "" {
 		return -2
@@ -101,7 +124,7 @@ func zapLevel() zapcore.Level {
 
 // ---- fixtures ----
 
-func namespace(t *testing.T) string {
+func namespace(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("t%d-%s", nsSeq.Add(1), strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())))
 	if len(name) > 60 {
@@ -111,7 +134,7 @@ func namespace(t *testing.T) string {
 	return name
 }
 
-func create(t *testing.T, o client.Object) {
+func create(t testing.TB, o client.Object) {
 	t.Helper()
 	if err := k8s.Create(context.Background(), o); err != nil {
 		t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
@@ -154,7 +177,7 @@ func newSecret(ns, name, password string) *corev1.Secret {
 // gigasetExample declares the three accounts of Gigaset's own example, created one after
 // the other so that their age order is the order of the example.
 // It returns the base's MAC, unique to the test: a MAC belongs to one base cluster-wide.
-func gigasetExample(t *testing.T, ns string) string {
+func gigasetExample(t testing.TB, ns string) string {
 	t.Helper()
 	mac := uniqueMAC()
 	create(t, newBase(ns, "office", mac))
@@ -178,7 +201,7 @@ func uniqueMAC() string { return fmt.Sprintf("7C2F80%06X", macSeq.Add(1)) }
 // ---- observation ----
 
 // eventually retries check until it returns nil, for up to 20 seconds.
-func eventually(t *testing.T, what string, check func() error) {
+func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -193,7 +216,7 @@ func eventually(t *testing.T, what string, check func() error) {
 	}
 }
 
-func get[T client.Object](t *testing.T, ns, name string, o T) T {
+func get[T client.Object](t testing.TB, ns, name string, o T) T {
 	t.Helper()
 	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, o); err != nil {
 		t.Fatalf("getting %s: %v", name, err)
@@ -219,7 +242,7 @@ func storedFile(ns, base string) (*gigaset.Document, error) {
 }
 
 // slotOf waits until the stored file holds handset in some slot and returns it.
-func slotOf(t *testing.T, ns, base, handset string) (int, gigaset.Slot) {
+func slotOf(t testing.TB, ns, base, handset string) (int, gigaset.Slot) {
 	t.Helper()
 	var slot int
 	var s gigaset.Slot
@@ -248,7 +271,7 @@ func condition(conds []metav1.Condition, typ string) string {
 }
 
 // waitHandset waits until handset's condition typ is want (status/reason).
-func waitHandset(t *testing.T, ns, name, typ, want string) *v1.Handset {
+func waitHandset(t testing.TB, ns, name, typ, want string) *v1.Handset {
 	t.Helper()
 	var h v1.Handset
 	eventually(t, fmt.Sprintf("Handset %s %s=%s", name, typ, want), func() error {
@@ -263,7 +286,7 @@ func waitHandset(t *testing.T, ns, name, typ, want string) *v1.Handset {
 	return &h
 }
 
-func waitBase(t *testing.T, ns, name, typ, want string) *v1.DectBase {
+func waitBase(t testing.TB, ns, name, typ, want string) *v1.DectBase {
 	t.Helper()
 	var b v1.DectBase
 	eventually(t, fmt.Sprintf("DectBase %s %s=%s", name, typ, want), func() error {

@@ -15,7 +15,7 @@ import (
 // deliver records a fetch of the base's current file, as the provisioning server does.
 // It waits until status shows every IPUI reservation of the base's handsets, so that
 // the fetch is of a file that holds them.
-func deliver(t *testing.T, ns, base string, at time.Time) {
+func deliver(t testing.TB, ns, base string, at time.Time) {
 	t.Helper()
 	var b *v1.DectBase
 	eventually(t, "status with every reservation", func() error {
@@ -52,7 +52,7 @@ func deliver(t *testing.T, ns, base string, at time.Time) {
 }
 
 // touch makes the reconciler look at the base again (after the test moved the clock).
-func touch(t *testing.T, ns, base, key, value string) {
+func touch(t testing.TB, ns, base, key, value string) {
 	t.Helper()
 	b := get(t, ns, base, &v1.DectBase{})
 	patched := b.DeepCopy()
@@ -65,7 +65,7 @@ func touch(t *testing.T, ns, base, key, value string) {
 	}
 }
 
-func waitWindow(t *testing.T, ns, base string, want v1.WindowState, check func(*v1.WindowStatus) error) *v1.DectBase {
+func waitWindow(t testing.TB, ns, base string, want v1.WindowState, check func(*v1.WindowStatus) error) *v1.DectBase {
 	t.Helper()
 	var b v1.DectBase
 	eventually(t, fmt.Sprintf("window %s", want), func() error {

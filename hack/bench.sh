@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: runs every benchmark and prints the figures the issues ask for. Timings
+# live here and never in pass/fail tests. KUBEBUILDER_ASSETS must be set (make does it).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() { printf '\n== %s\n' "$*"; }
+gobench() { go test -run '^$' -benchmem "$@" | grep -E '^(Benchmark|goos|cpu|ok|FAIL|---)' ; }
+
+section "document engine: render and parse of a full 100-handset document"
+gobench -bench . ./internal/gigaset/
+
+section "reconciler (envtest): one base, 100 handsets created at once"
+gobench -bench HundredHandsetsAtOnce -benchtime 3x ./controllers/
+
+if [ -n "$(go list ./internal/provserver/ 2>/dev/null)" ]; then
+  section "provisioning server: Digest-authenticated fetch and cached fetch"
+  gobench -bench . ./internal/provserver/ ./internal/digest/
+fi
