@@ -1,0 +1,225 @@
+package assemble
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/window"
+)
+
+var now = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+func base() *v1.DectBase {
+	return &v1.DectBase{
+		ObjectMeta: metav1.ObjectMeta{Name: "office", Namespace: "ns"},
+		Spec:       v1.DectBaseSpec{MACAddress: "7c:2f:80:ca:21:e4", SIP: &v1.SIPProvider{Domain: "pbx.example.com"}},
+	}
+}
+
+func handset(name, user, ipui string, minute int) v1.Handset {
+	return v1.Handset{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", CreationTimestamp: metav1.NewTime(now.Add(time.Duration(minute) * time.Minute))},
+		Spec: v1.HandsetSpec{
+			BaseRef: v1.LocalObjectReference{Name: "office"},
+			IPUI:    ipui,
+			SIP:     v1.HandsetSIP{UserID: v1.Text(user), DisplayName: v1.Text("N720_" + user), Mailbox: "*2", PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + user}},
+		},
+	}
+}
+
+func secrets(users ...string) Secrets {
+	s := Secrets{}
+	for _, u := range users {
+		s["sip-"+u] = map[string][]byte{"password": []byte("pw-" + u)}
+	}
+	return s
+}
+
+func assemble(t *testing.T, in Input) *Output {
+	t.Helper()
+	if in.Base == nil {
+		in.Base = base()
+	}
+	if in.Now.IsZero() {
+		in.Now = now
+	}
+	out, err := Assemble(in, gigaset.N720(), []byte("key"))
+	if err != nil {
+		t.Fatalf("Assemble: %v", err)
+	}
+	if _, err := gigaset.Render(&out.Document, gigaset.N720()); err != nil {
+		t.Fatalf("the assembled document does not render: %v", err)
+	}
+	return out
+}
+
+func TestAssembleGigasetExample(t *testing.T) {
+	out := assemble(t, Input{
+		Handsets: []v1.Handset{handset("c", "1022", "00 AB 9E 31 C2", 3), handset("a", "1013", "00 AB C5 08 71", 1), handset("b", "1014", "00ABB84A08", 2)},
+		Secrets:  secrets("1013", "1014", "1022"),
+	})
+	d := out.Document
+	if d.MAC != "7C2F80CA21E4" || d.ProfileName != "office" || d.Registration.PIN != "0000" {
+		t.Errorf("base settings: MAC %q profile %q PIN %q", d.MAC, d.ProfileName, d.Registration.PIN)
+	}
+	if p := d.Provider; p == nil || p.Server != "pbx.example.com" || p.ServerPort != 5060 || p.Registrar != "pbx.example.com" || p.Transport != "UDP" || p.ReRegistrationSeconds != 180 {
+		t.Errorf("provider defaults: %+v", d.Provider)
+	}
+	want := gigaset.Slot{Owner: "a", Active: true, UserID: "1013", LoginID: "1013", Password: "pw-1013", DisplayName: "N720_1013",
+		AccountName: "1013", MailboxEnabled: true, MailboxNumber: "*2", IPUI: "00ABC50871"}
+	if d.Slots[0] != want {
+		t.Errorf("slot 0 = %+v\nwant     %+v", d.Slots[0], want)
+	}
+	for i, name := range []string{"a", "b", "c"} {
+		h := out.Handsets[name]
+		if h.Slot == nil || *h.Slot != i || h.Problem != nil || h.SettingsHash == "" {
+			t.Errorf("handset %s: %+v", name, h)
+		}
+	}
+	if out.Window != (window.Window{}) || !out.Reserved {
+		t.Errorf("window %+v reserved %t", out.Window, out.Reserved)
+	}
+}
+
+func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
+	first := assemble(t, Input{
+		Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
+		Secrets:  secrets("1013", "1014"),
+	})
+	lastGood := first.Document.Slots[1]
+
+	tests := []struct {
+		name    string
+		secrets Secrets
+		mutate  func(h *v1.Handset)
+		reason  string
+	}{
+		{"Secret missing", secrets("1013"), nil, v1.ReasonSecretNotFound},
+		{"key missing", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"other": []byte("x")}}, nil, v1.ReasonSecretNotFound},
+		{"password with a quote", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte(`se"cret`)}}, nil, v1.ReasonInvalidSettings},
+		{"password outside Latin-1", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte("пароль")}}, nil, v1.ReasonInvalidSettings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := handset("b", "1014", "00ABB84A08", 2)
+			b.Spec.SIP.DisplayName = "Changed meanwhile"
+			out := assemble(t, Input{
+				Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1), b},
+				Secrets:  tt.secrets,
+				Previous: &first.Document,
+			})
+			h := out.Handsets["b"]
+			if h.Problem == nil || h.Problem.Reason != tt.reason {
+				t.Fatalf("problem = %+v, want reason %s", h.Problem, tt.reason)
+			}
+			for _, secret := range []string{`se"cret`, "пароль"} {
+				if strings.Contains(h.Problem.Message, secret) {
+					t.Errorf("the message shows the password: %q", h.Problem.Message)
+				}
+			}
+			if out.Document.Slots[1] != lastGood {
+				t.Errorf("slot 1 = %+v, want the last good %+v", out.Document.Slots[1], lastGood)
+			}
+			if out.Document.Slots[0].Password == "pw-1013" && out.Handsets["a"].Problem != nil {
+				t.Errorf("the other handset suffered: %+v", out.Handsets["a"])
+			}
+		})
+	}
+
+	t.Run("new handset with a problem holds an empty slot", func(t *testing.T) {
+		out := assemble(t, Input{Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: Secrets{}})
+		if s := out.Document.Slots[0]; s != (gigaset.Slot{Owner: "a"}) {
+			t.Errorf("slot 0 = %+v, want claimed and inactive", s)
+		}
+	})
+}
+
+func TestAssembleDuplicateIPUIDropsTheLosersReservation(t *testing.T) {
+	first := assemble(t, Input{
+		Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
+		Secrets:  secrets("1013", "1014"),
+	})
+	// The older handset takes the younger one's IPUI: the younger loses it and keeps its
+	// slot, but its last good reservation must go, or the device would get one IPUI twice.
+	a := handset("a", "1013", "00ABB84A08", 1)
+	out := assemble(t, Input{Handsets: []v1.Handset{a, handset("b", "1014", "00ABB84A08", 2)}, Secrets: secrets("1013", "1014"), Previous: &first.Document})
+	if p := out.Handsets["b"].Problem; p == nil || p.Reason != "DuplicateIPUI" || !strings.Contains(p.Message, "Handset a") {
+		t.Fatalf("b: %+v", out.Handsets["b"].Problem)
+	}
+	if out.Document.Slots[0].IPUI != "00ABB84A08" || out.Document.Slots[1].IPUI != "" || out.Document.Slots[1].UserID != "1014" {
+		t.Errorf("slots: %+v / %+v", out.Document.Slots[0], out.Document.Slots[1])
+	}
+}
+
+func TestAssembleDisabledHandset(t *testing.T) {
+	h := handset("a", "1013", "00ABC50871", 1)
+	off := false
+	h.Spec.Enabled = &off
+	out := assemble(t, Input{Handsets: []v1.Handset{h}, Secrets: secrets("1013")})
+	s := out.Document.Slots[0]
+	if s.Active || s.IPUI != "" || s.UserID != "1013" || s.Owner != "a" {
+		t.Errorf("disabled slot = %+v, want inactive, unreserved, settings kept", s)
+	}
+	if out.Reserved {
+		t.Error("a disabled handset keeps a reservation")
+	}
+}
+
+func TestAssembleBaseSecrets(t *testing.T) {
+	b := base()
+	b.Spec.WebPasswordSecretRef = &v1.SecretKeyRef{Name: "web", Key: "password"}
+	v := "0x01"
+	b.Spec.ExtraItems = []v1.ExtraItem{
+		{ID: "BS_IP_Data.ucB_DO_CHECK_FOR_PROFILE_UPDATES", Value: &v},
+		{ID: "BS_IP_Data.aucS_SECRET_THING[%]", ValueFrom: &v1.SecretKeyRef{Name: "extra", Key: "token"}},
+	}
+	in := Input{Base: b, Secrets: Secrets{"web": {"password": []byte("admin-pw")}, "extra": {"token": []byte(`"tok"`)}}}
+	out := assemble(t, in)
+	if out.Document.WebPassword != "admin-pw" || len(out.Document.Extra) != 2 || !out.Document.Extra[1].Secret {
+		t.Fatalf("web password %q extras %+v", out.Document.WebPassword, out.Document.Extra)
+	}
+
+	// The Secrets go away: the base reports it and keeps the values it had.
+	in.Secrets, in.Previous = Secrets{}, &out.Document
+	again := assemble(t, in)
+	if again.BaseProblem == nil || again.BaseProblem.Reason != v1.ReasonSecretNotFound {
+		t.Fatalf("base problem %+v", again.BaseProblem)
+	}
+	if again.Document.WebPassword != "admin-pw" || len(again.Document.Extra) != 2 || again.Document.Extra[1].Value != `"tok"` {
+		t.Errorf("last good base values lost: %q %+v", again.Document.WebPassword, again.Document.Extra)
+	}
+	if strings.Contains(again.BaseProblem.Message, "admin-pw") {
+		t.Errorf("message shows the secret: %s", again.BaseProblem.Message)
+	}
+}
+
+func TestAssembleOnChangeWindow(t *testing.T) {
+	b := base()
+	b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
+	in := Input{Base: b, Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: secrets("1013", "1014")}
+	first := assemble(t, in)
+	if first.Window.Start != now.Unix() || first.Window.Duration != 3600 {
+		t.Fatalf("first window %+v", first.Window)
+	}
+	in.Previous, in.Now = &first.Document, now.Add(time.Hour)
+	if same := assemble(t, in); same.Window != first.Window {
+		t.Errorf("unchanged reservations moved the window: %+v", same.Window)
+	}
+	in.Handsets = append(in.Handsets, handset("b", "1014", "00ABB84A08", 2))
+	if moved := assemble(t, in); moved.Window.Start != now.Add(time.Hour).Unix() {
+		t.Errorf("a new reservation did not open a window: %+v", moved.Window)
+	}
+}
+
+func TestAssembleRefusesABadProfileBase(t *testing.T) {
+	b := base()
+	b.Spec.ProfileName = `bad"name`
+	if _, err := Assemble(Input{Base: b, Now: now}, gigaset.N720(), nil); err == nil {
+		t.Fatal("a base whose own settings cannot render was accepted")
+	}
+}
