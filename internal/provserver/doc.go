@@ -1,0 +1,25 @@
+// Package provserver is the HTTP server that hands each Gigaset DECT Manager
+// its provisioning file, without any Kubernetes code: the caller keeps a Store
+// up to date (from informers) and receives a callback for each delivery.
+//
+// A device asks for GET <prefix>/<MAC>.xml. The server answers with the file
+// of the base declared for that MAC, after checking, in this order, the source
+// address against the base's allowed prefixes (403), the throttle for clients
+// that failed to authenticate too often (429) and HTTP Digest authentication
+// (401), both only when the base has credentials. A 304 answers a matching
+// If-None-Match only after authentication, since the ETag is a hash of the
+// file. Unknown MACs get 404 and are listed for
+// the operator; other methods get 405; anything else 404.
+//
+// The device's own login sequence shapes the authentication: after a first 401
+// it tries its built-in identity (its MAC and the MAC-ID on its label), and
+// after a second 401 the credentials configured on it. So a failed built-in
+// identity must yield a fresh challenge rather than a lockout, and when the
+// base does not accept the built-in identity that attempt is not counted as a
+// failure at all.
+//
+// The hot path (an authorised or unprotected GET) does no string building, no
+// regexp and no map copy: the MAC is parsed from the path into 6 bytes, the
+// entry comes from an atomically swapped map, and the headers are precomputed
+// per entry.
+package provserver

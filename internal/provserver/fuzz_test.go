@@ -1,0 +1,120 @@
+package provserver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestCanonicalMAC(t *testing.T) {
+	for in, want := range map[string]string{"7c2f80ca21e4": testMAC, testMAC: testMAC, "0004f2AbCdEf": "0004F2ABCDEF"} {
+		if got, err := CanonicalMAC(in); err != nil || got != want {
+			t.Errorf("CanonicalMAC(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "7C:2F:80:CA:21:E4", "7C2F80CA21E", "7C2F80CA21E4F", "7C2F80CA21EG"} {
+		if got, err := CanonicalMAC(in); err == nil {
+			t.Errorf("CanonicalMAC(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+func TestMACFromPath(t *testing.T) {
+	k, _ := parseMAC(testMAC)
+	tests := []struct {
+		path, prefix string
+		ok           bool
+	}{
+		{"/7C2F80CA21E4.xml", "", true},
+		{"/7c2f80ca21e4.xml", "", true},
+		{"/dect/7C2F80CA21E4.xml", "/dect", true},
+		{"/7C2F80CA21E4.xml", "/dect", false},
+		{"/dect7C2F80CA21E4.xml", "/dect", false},
+		{"/dect/7C2F80CA21E4.xml", "", false},
+		{"/7C2F80CA21E4.xm", "", false},
+		{"/7C2F80CA21E4.xmll", "", false},
+		{"/7C2F80CA21E4-xml", "", false},
+		{"7C2F80CA21E4.xml", "", false},
+		{"/7C2F80CA21E4.xml\x00", "", false},
+		{"/ 7C2F80CA21E.xml", "", false},
+		{"", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := macFromPath(tc.path, tc.prefix)
+		if ok != tc.ok || (ok && got != k) {
+			t.Errorf("macFromPath(%q, %q) = %v, %v; want ok=%v", tc.path, tc.prefix, got, ok, tc.ok)
+		}
+	}
+}
+
+// FuzzRequestPath fuzzes the path-to-MAC parser and the whole handler with
+// arbitrary method, path and headers. Whatever comes in: no panic, a status
+// from the documented set, a file only for the unprotected base, and no
+// secret in the response.
+func FuzzRequestPath(f *testing.F) {
+	for _, s := range [][6]string{
+		{"GET", "/7C2F80CA21E4.xml", "", "", "", testUA},
+		{"GET", "/dect/0004f2000001.xml", "", "*", "", ""},
+		{"HEAD", "/dect/0004F2000001.xml?x", "", `W/"x", "y"`, "10.0.0.1", ""},
+		{"POST", "/dect/7C2F80CA21E4.xml", `Digest username="7C2F80CA21E4"`, "", "", ""},
+		{"GET", "/dect/7C2F80CA21E4.xml", `Digest username="u", realm="dect-operator", nonce="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", uri="/dect/7C2F80CA21E4.xml", response="0123456789abcdef0123456789abcdef", qop=auth, nc=00000001, cnonce="c"`, "", "", ""},
+		{"GET", "/dect/../7C2F80CA21E4.xml", "Basic x", "", "", "\xff"},
+		{"", "", "", "", "", ""},
+	} {
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
+	}
+	store := NewStore()
+	if err := store.Set(entry(bothAuth)); err != nil {
+		f.Fatal(err)
+	}
+	open := Entry{Namespace: testNS, Base: "open", MAC: otherMAC, Body: testBody}
+	if err := store.Set(open); err != nil {
+		f.Fatal(err)
+	}
+	allowed := map[int]bool{200: true, 304: true, 401: true, 403: true, 404: true, 405: true, 429: true}
+
+	f.Fuzz(func(t *testing.T, method, target, authz, inm, xff, ua string) {
+		path, _, _ := strings.Cut(target, "?")
+		for _, prefix := range []string{"", "/dect"} {
+			if k, ok := macFromPath(path, prefix); ok {
+				want := prefix + "/" + k.String() + ".xml"
+				if !strings.EqualFold(path, want) || !strings.HasPrefix(path, prefix+"/") {
+					t.Fatalf("macFromPath(%q, %q) = %s, but the path is not %s", path, prefix, k, want)
+				}
+			}
+		}
+
+		r := &http.Request{
+			Method:     method,
+			URL:        &url.URL{Path: path},
+			RequestURI: target,
+			Header:     http.Header{},
+			RemoteAddr: "192.0.2.1:1234",
+		}
+		for k, v := range map[string]string{"Authorization": authz, "If-None-Match": inm, "X-Forwarded-For": xff, "User-Agent": ua} {
+			if v != "" {
+				r.Header[k] = []string{v}
+			}
+		}
+		// A fresh handler each time, so that a failure does not depend on
+		// what earlier inputs left in the throttle or the replay table.
+		h, err := NewHandler(store, Options{PathPrefix: "/dect", TrustProxyHeaders: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if !allowed[w.Code] {
+			t.Fatalf("%s %q: status %d", method, target, w.Code)
+		}
+		if w.Code == 200 || w.Code == 304 {
+			k, ok := macFromPath(path, "/dect")
+			if !ok || k.String() != otherMAC || (method != "GET" && method != "HEAD") {
+				t.Fatalf("%s %q (Authorization %q): status %d for something other than the open base", method, target, authz, w.Code)
+			}
+		}
+		noSecrets(t, "fuzzed request", w.Header(), w.Body.Bytes())
+	})
+}
