@@ -1,0 +1,198 @@
+package simulator
+
+import (
+	"fmt"
+	"strings"
+)
+
+// plan is what applying a parsed file will do. It is built completely before anything
+// changes, so that a file with a malformed item changes nothing at all.
+type plan struct {
+	ids      ParamIDs
+	changes  []func(*database)
+	errors   problemList
+	warnings problemList
+}
+
+// planFile decodes every item of f against the device's parameter table.
+func planFile(f *File, ids ParamIDs) *plan {
+	p := &plan{ids: ids}
+	firstLine := make(map[string]int, len(f.Items))
+	for _, it := range f.Items {
+		if line, dup := firstLine[it.ID]; dup {
+			p.warn(it, fmt.Sprintf("also set on line %d; the later value wins (the device's behaviour is unconfirmed)", line))
+		} else {
+			firstLine[it.ID] = it.Line
+		}
+		p.item(it)
+	}
+	if f.hasProfileName {
+		profile := f.ProfileName
+		p.change(func(db *database) { db.profileName = profile })
+	}
+	return p
+}
+
+func (p *plan) item(it Item) {
+	v, err := parseValue(it.Value)
+	if err != nil { // the parser already checked; kept so plan never trusts its input
+		p.fail(it, err.Error())
+		return
+	}
+	switch wholeField(it.ID) {
+	case wholeField(p.ids.RegistrationStart):
+		p.registrationInt(it, v, func(r *RegistrationSettings) (*uint32, *IntEncoding) { return &r.Start, &r.StartEncoding })
+		return
+	case wholeField(p.ids.RegistrationDuration):
+		p.registrationInt(it, v, func(r *RegistrationSettings) (*uint32, *IntEncoding) { return &r.Duration, &r.DurationEncoding })
+		return
+	case wholeField(p.ids.RandomPIN):
+		on, err := v.asBool()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		p.change(func(db *database) { db.reg.RandomPIN = on })
+		return
+	case wholeField(p.ids.PIN):
+		pin, err := v.asBCDPIN()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		p.change(func(db *database) { db.reg.PIN = pin })
+		return
+	}
+	if index, inArray, ok := p.ids.handsetCodeSlot(it.ID); inArray {
+		if !ok {
+			p.fail(it, fmt.Sprintf("a reservation is written %s", p.ids.HandsetCode))
+			return
+		}
+		p.reservation(it, index, v)
+		return
+	}
+	if rest, ok := strings.CutPrefix(it.ID, slotPrefix); ok {
+		p.account(it, rest, v)
+		return
+	}
+	p.raw(it)
+}
+
+func (p *plan) registrationInt(it Item, v value, field func(*RegistrationSettings) (*uint32, *IntEncoding)) {
+	n, enc, err := v.asUint32()
+	if err != nil {
+		p.fail(it, err.Error())
+		return
+	}
+	p.change(func(db *database) {
+		num, encoding := field(&db.reg)
+		*num, *encoding = n, enc
+	})
+}
+
+func (p *plan) reservation(it Item, index string, v value) {
+	slots, err := slotIndexes(index)
+	if err != nil {
+		p.fail(it, err.Error())
+		return
+	}
+	id, err := v.asIPUI()
+	if err != nil {
+		p.fail(it, err.Error())
+		return
+	}
+	p.change(func(db *database) {
+		for _, i := range slots {
+			db.slots[i].Reserved = id
+		}
+	})
+}
+
+// account decodes BS_VOIP_Data.astVoipAccounts[x].<member>; rest is what follows the
+// opening bracket.
+func (p *plan) account(it Item, rest string, v value) {
+	index, member, ok := strings.Cut(rest, "].")
+	if !ok {
+		p.warn(it, "account item not modelled by the simulator; stored as a base setting")
+		p.raw(it)
+		return
+	}
+	slots, err := slotIndexes(index)
+	if err != nil {
+		p.fail(it, err.Error())
+		return
+	}
+	m, ok := lookupSlotMember(member)
+	if !ok {
+		p.warn(it, fmt.Sprintf("account member %s not modelled by the simulator; stored as a base setting", member))
+		p.raw(it)
+		return
+	}
+
+	var set func(*SlotState)
+	switch {
+	case m.text != nil:
+		s, err := v.asString()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		set = func(st *SlotState) { *m.text(st) = s }
+	case m.flag != nil:
+		b, err := v.asBool()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		set = func(st *SlotState) { *m.flag(st) = b }
+	default:
+		n, err := v.asUint8()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		set = func(st *SlotState) { *m.small(st) = n }
+	}
+	p.change(func(db *database) {
+		for _, i := range slots {
+			set(&db.slots[i])
+		}
+	})
+}
+
+// raw stores an item the simulator does not model, exactly as written, so that tests
+// can still check it arrived.
+func (p *plan) raw(it Item) {
+	id, val := it.ID, it.Value
+	p.change(func(db *database) { db.base[id] = val })
+}
+
+func (p *plan) change(c func(*database)) { p.changes = append(p.changes, c) }
+
+func (p *plan) fail(it Item, msg string) {
+	p.errors.add(Problem{Line: it.Line, ID: it.ID, Message: msg})
+}
+
+func (p *plan) warn(it Item, msg string) {
+	p.warnings.add(Problem{Line: it.Line, ID: it.ID, Message: msg})
+}
+
+// reservationWarnings reports an IPUI reserved in more than one slot: the device's
+// behaviour is unknown (the simulator registers it in the first), and the operator
+// must never produce it.
+func reservationWarnings(db *database) []Problem {
+	var out []Problem
+	first := map[IPUI]int{}
+	for i, s := range db.slots {
+		if s.Reserved.IsNone() {
+			continue
+		}
+		if j, dup := first[s.Reserved]; dup {
+			out = append(out, Problem{Message: fmt.Sprintf(
+				"IPUI %s is reserved in slots %d and %d; it can register only in slot %d", s.Reserved, j, i, j)})
+			continue
+		}
+		first[s.Reserved] = i
+	}
+	return out
+}
