@@ -19,6 +19,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"manager", "run the reconcilers", runManager},
+		{"serve", "serve each device its provisioning file", runServe},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -42,6 +43,9 @@ type ManagerOptions struct {
 	ServerURL string
 	// Now replaces the clock (tests only).
 	Now func() time.Time
+	// SkipNameValidation allows more than one manager per process (tests only):
+	// controller names must otherwise be unique, for their metrics.
+	SkipNameValidation bool
 }
 
 // RunManager runs the reconcilers until ctx is done.
@@ -55,6 +59,7 @@ func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

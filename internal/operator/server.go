@@ -1,0 +1,188 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/provserver"
+	"github.com/dect-operator/dect-operator/internal/serving"
+)
+
+// ServerOptions configure the provisioning server.
+type ServerOptions struct {
+	Addr        string // the devices' port, e.g. ":8088"
+	MetricsAddr string // metrics and /unknown-devices; "0" disables
+	ProbeAddr   string // /healthz and /readyz; "0" disables
+	PathPrefix  string // served under <prefix>/<MAC>.xml
+	Realm       string // Digest realm; "" for the default
+	// Namespace limits the server to one namespace; "" watches all.
+	Namespace string
+	// DeliveryInterval is the least time between two delivery records of one base that
+	// was served the same file; 0 means one minute.
+	DeliveryInterval time.Duration
+	// Listening, when set, receives the devices' listener address once it serves.
+	Listening func(net.Addr)
+	// Registry receives the server's metrics; nil means controller-runtime's registry,
+	// which the metrics endpoint serves. Tests running several servers pass their own.
+	Registry prometheus.Registerer
+}
+
+// RunServer runs the provisioning server until ctx is done: it loads the files the
+// reconciler stores, serves them to the devices, and records each delivery.
+func RunServer(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
+	log := ctrl.Log.WithName("server")
+	store := provserver.NewStore()
+	registry := o.Registry
+	if registry == nil {
+		registry = ctrlmetrics.Registry
+	}
+	var recorder *serving.Recorder
+	handler, err := provserver.NewHandler(store, provserver.Options{
+		PathPrefix: o.PathPrefix,
+		Realm:      o.Realm,
+		Registry:   registry,
+		OnDelivery: func(d provserver.Delivery) { recorder.Record(d) },
+	})
+	if err != nil {
+		return err
+	}
+
+	// Only the labelled objects are cached: the server never holds other Secrets.
+	selector := labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})
+	cacheOpts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {Label: selector},
+		&corev1.Secret{}:    {Label: selector},
+	}}
+	if o.Namespace != "" {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: Scheme(),
+		Cache:  cacheOpts,
+		Metrics: metricsserver.Options{
+			BindAddress:   o.MetricsAddr,
+			ExtraHandlers: map[string]http.Handler{"/unknown-devices": handler.UnknownDevicesHandler()},
+		},
+		HealthProbeBindAddress: o.ProbeAddr,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the server's manager: %w", err)
+	}
+
+	source := serving.NewSource(mgr.GetCache(), store, log)
+	recorder = serving.NewRecorder(mgr.GetClient(), source, log)
+	recorder.MinInterval = o.DeliveryInterval
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
+		inf, err := mgr.GetCache().GetInformer(ctx, obj)
+		if err != nil {
+			return err
+		}
+		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { source.Changed() },
+			UpdateFunc: func(any, any) { source.Changed() },
+			DeleteFunc: func(any) { source.Changed() },
+		}); err != nil {
+			return err
+		}
+	}
+
+	ready := make(chan struct{})
+	if err := mgr.Add(runnable(func(ctx context.Context) error {
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return nil
+		}
+		source.Changed()
+		go func() {
+			for !source.Synced() {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			close(ready)
+		}()
+		return source.Start(ctx)
+	})); err != nil {
+		return err
+	}
+	if err := mgr.Add(runnable(recorder.Start)); err != nil {
+		return err
+	}
+	if err := mgr.Add(runnable(func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ready:
+		}
+		return serveDevices(ctx, o, handler, log.Info)
+	})); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("files-loaded", func(*http.Request) error {
+		if !source.Synced() {
+			return errors.New("the provisioning files are not loaded yet")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return mgr.Start(ctx)
+}
+
+// serveDevices serves the devices' port until ctx is done, then drains the requests in
+// flight for up to ten seconds.
+func serveDevices(ctx context.Context, o ServerOptions, h http.Handler, info func(string, ...any)) error {
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	if o.Listening != nil {
+		o.Listening(ln.Addr())
+	}
+	info("serving provisioning files", "address", ln.Addr().String(), "pathPrefix", o.PathPrefix)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	drain, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(drain)
+}
+
+// runnable is a manager Runnable that runs in every replica, leader or not.
+type runnable func(context.Context) error
+
+func (r runnable) Start(ctx context.Context) error { return r(ctx) }
+func (r runnable) NeedLeaderElection() bool        { return false }
