@@ -245,8 +245,14 @@ type decoded struct {
 	set  bool
 }
 
+// cells holds the decoded modelled items, indexed by entry and slot.
+type cells []decoded
+
+func (c cells) at(t itemTarget) *decoded { return &c[t.entry*NumSlots+max(t.slot, 0)] }
+
+// build turns what read collected into a Document: header, modelled items, groups,
+// derived values, owners, extras, and finally full validation.
 func (ps *parser) build() (*Document, error) {
-	p := ps.p
 	if ps.mac == nil {
 		return nil, errors.New("missing <MAC_ADDRESS>: a document without it is ignored by every device")
 	}
@@ -258,122 +264,132 @@ func (ps *parser) build() (*Document, error) {
 	if ps.profile != nil {
 		d.ProfileName = ps.profile.value
 	}
-
-	// Modelled items: decode into a table indexed by entry and slot.
-	got := make([]decoded, len(p.entries)*NumSlots)
-	at := func(t itemTarget) *decoded { return &got[t.entry*NumSlots+max(t.slot, 0)] }
-	var extras []rawItem
-	extraLine := make(map[string]int)
-	for _, it := range ps.items {
-		path, err := parseItemID(it.id, false)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: SYMB_ITEM %w", it.line, err)
-		}
-		t, modelled, err := p.classify(path, it.id)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: SYMB_ITEM %s: %w", it.line, it.id, err)
-		}
-		if !modelled {
-			if prev, dup := extraLine[it.id]; dup {
-				return nil, fmt.Errorf("line %d: SYMB_ITEM %s appears twice (also line %d)", it.line, it.id, prev)
-			}
-			extraLine[it.id] = it.line
-			extras = append(extras, it)
-			continue
-		}
-		e := &p.entries[t.entry]
-		slot := ""
-		if t.slot >= 0 {
-			slot = fmt.Sprintf(" (slot %d)", t.slot)
-		}
-		cell := at(t)
-		if cell.set {
-			return nil, fmt.Errorf("line %d: SYMB_ITEM %s sets %s%s again (also line %d)", it.line, it.id, e.Param, slot, cell.line)
-		}
-		v, err := p.decodeValue(e, p.specs[t.entry].kind, it.value)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: SYMB_ITEM %s, %s%s: %w", it.line, it.id, e.Param, slot, err)
-		}
-		*cell = decoded{v: v, line: it.line, set: true}
+	got, extras, err := ps.decodeItems()
+	if err != nil {
+		return nil, err
 	}
-
-	// Group presence and completeness.
-	for i, spec := range p.specs {
-		if spec.perSlot() || !at(itemTarget{i, -1}).set {
-			continue
-		}
-		switch spec.group {
-		case groupProvider:
-			if d.Provider == nil {
-				d.Provider = &Provider{}
-			}
-		case groupTime:
-			if d.Time == nil {
-				d.Time = &Time{}
-			}
-		}
+	if err := ps.apply(d, got); err != nil {
+		return nil, err
 	}
-	var missing []string
-	for i, spec := range p.specs {
-		e := p.entries[i]
-		if e.Secret {
-			continue
-		}
-		switch {
-		case spec.perSlot():
-			for s := 0; s < NumSlots; s++ {
-				if !at(itemTarget{i, s}).set {
-					missing = append(missing, fmt.Sprintf("slot %d %s (%s)", s, e.Param, p.itemID(i, s)))
-				}
-			}
-		case spec.group == groupProvider || spec.group == groupTime || spec.group == groupRegistration:
-			if spec.group.present(d) && !at(itemTarget{i, -1}).set {
-				missing = append(missing, fmt.Sprintf("%s (%s)", e.Param, e.ID))
-			}
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%d modelled items are missing, first %s: a document lists every slot, "+
-			"the registration items, and provider and time items all together or not at all", len(missing), missing[0])
-	}
-
-	// Apply, then check derived parameters against what the rest implies.
-	for i, spec := range p.specs {
-		if spec.set != nil {
-			p.eachCell(i, got, func(slot int, c *decoded) { spec.set(d, slot, c.v) })
-		}
-	}
-	var derivedErr error
-	for i, spec := range p.specs {
-		if spec.set != nil {
-			continue
-		}
-		p.eachCell(i, got, func(slot int, c *decoded) {
-			if want := spec.get(d, slot); want != c.v && derivedErr == nil {
-				derivedErr = fmt.Errorf("line %d: %s is %d, which disagrees with the rest of the document (expected %d): %s",
-					c.line, p.entries[i].Param, c.v.n, want.n, p.entries[i].Note)
-			}
-		})
-	}
-	if derivedErr != nil {
-		return nil, derivedErr
-	}
-
 	if err := ps.owners(d); err != nil {
 		return nil, err
 	}
 	if err := ps.extras(d, extras); err != nil {
 		return nil, err
 	}
-	if err := d.Validate(p); err != nil {
+	if err := d.Validate(ps.p); err != nil {
 		return nil, fmt.Errorf("document is not valid: %w", err)
 	}
 	return d, nil
 }
 
+// decodeItems sorts the items into modelled ones (decoded into cells) and extras.
+func (ps *parser) decodeItems() (cells, []rawItem, error) {
+	p := ps.p
+	got := make(cells, len(p.entries)*NumSlots)
+	var extras []rawItem
+	extraLine := make(map[string]int)
+	for _, it := range ps.items {
+		path, err := parseItemID(it.id, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: SYMB_ITEM %w", it.line, err)
+		}
+		t, modelled, err := p.classify(path, it.id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: SYMB_ITEM %s: %w", it.line, it.id, err)
+		}
+		if !modelled {
+			if prev, dup := extraLine[it.id]; dup {
+				return nil, nil, fmt.Errorf("line %d: SYMB_ITEM %s appears twice (also line %d)", it.line, it.id, prev)
+			}
+			extraLine[it.id] = it.line
+			extras = append(extras, it)
+			continue
+		}
+		what := func() string {
+			if t.slot < 0 {
+				return string(p.entries[t.entry].Param)
+			}
+			return fmt.Sprintf("%s (slot %d)", p.entries[t.entry].Param, t.slot)
+		}
+		cell := got.at(t)
+		if cell.set {
+			return nil, nil, fmt.Errorf("line %d: SYMB_ITEM %s sets %s again (also line %d)", it.line, it.id, what(), cell.line)
+		}
+		v, err := p.decodeValue(&p.entries[t.entry], p.specs[t.entry].kind, it.value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: SYMB_ITEM %s, %s: %w", it.line, it.id, what(), err)
+		}
+		*cell = decoded{v: v, line: it.line, set: true}
+	}
+	return got, extras, nil
+}
+
+// apply creates the groups that are present, checks that each is complete, sets
+// the values, and checks derived parameters against what the rest implies.
+func (ps *parser) apply(d *Document, got cells) error {
+	p := ps.p
+	for i, spec := range p.specs {
+		if spec.perSlot() || !got.at(itemTarget{i, -1}).set {
+			continue
+		}
+		switch {
+		case spec.group == groupProvider && d.Provider == nil:
+			d.Provider = &Provider{}
+		case spec.group == groupTime && d.Time == nil:
+			d.Time = &Time{}
+		}
+	}
+	missing, first := 0, ""
+	for i, spec := range p.specs {
+		e := &p.entries[i]
+		if e.Secret {
+			continue // the public part alone has no secrets
+		}
+		switch {
+		case spec.perSlot():
+			for s := range NumSlots {
+				if !got.at(itemTarget{i, s}).set {
+					if missing++; missing == 1 {
+						first = fmt.Sprintf("slot %d %s (%s)", s, e.Param, p.itemID(i, s))
+					}
+				}
+			}
+		case spec.group == groupProvider || spec.group == groupTime || spec.group == groupRegistration:
+			if spec.group.present(d) && !got.at(itemTarget{i, -1}).set {
+				if missing++; missing == 1 {
+					first = fmt.Sprintf("%s (%s)", e.Param, e.ID)
+				}
+			}
+		}
+	}
+	if missing > 0 {
+		return fmt.Errorf("%d modelled items are missing, first %s: a document lists every slot, "+
+			"the registration items, and provider and time items all together or not at all", missing, first)
+	}
+	for i, spec := range p.specs {
+		if spec.set != nil {
+			p.eachCell(i, got, func(slot int, c *decoded) { spec.set(d, slot, c.v) })
+		}
+	}
+	var err error
+	for i, spec := range p.specs {
+		if spec.set != nil {
+			continue
+		}
+		p.eachCell(i, got, func(slot int, c *decoded) {
+			if want := spec.get(d, slot); want != c.v && err == nil {
+				err = fmt.Errorf("line %d: %s is %d, which disagrees with the rest of the document (expected %d): %s",
+					c.line, p.entries[i].Param, c.v.n, want.n, p.entries[i].Note)
+			}
+		})
+	}
+	return err
+}
+
 // eachCell calls f for every decoded item of entry i, with its slot (-1 for a base
 // entry).
-func (p *Profile) eachCell(i int, got []decoded, f func(slot int, c *decoded)) {
+func (p *Profile) eachCell(i int, got cells, f func(slot int, c *decoded)) {
 	if !p.specs[i].perSlot() {
 		if c := &got[i*NumSlots]; c.set {
 			f(-1, c)

@@ -279,3 +279,47 @@ func TestParseRefusesNilProfile(t *testing.T) {
 		t.Error("Parse without a profile succeeded")
 	}
 }
+
+// TestLargestDocumentWithinParseLimits: every slot, the maximum number of extra
+// items, every string at its limit and made of '&' (which escaping makes 5 bytes):
+// Render must never produce a file that Parse refuses for its size or item count.
+func TestLargestDocumentWithinParseLimits(t *testing.T) {
+	d := fullDocument()
+	amp := func(n int) string { return strings.Repeat("&", n) }
+	d.ProfileName = amp(maxProfileName)
+	d.WebPassword = amp(lenName)
+	for i := range d.Slots {
+		s := &d.Slots[i]
+		s.Owner = fmt.Sprintf("%s-%03d", strings.Repeat("o", maxOwnerLen-4), i)
+		s.UserID, s.LoginID, s.Password, s.DisplayName, s.AccountName, s.MailboxNumber =
+			amp(lenName), amp(lenName), amp(lenName), amp(lenName), amp(lenName), amp(lenName)
+	}
+	bytes256 := make([]byte, maxExtraBytes)
+	d.Extra = nil
+	for i := range MaxExtraItems {
+		it := Item{ID: fmt.Sprintf("BS_%s.x%04d[%%]", strings.Repeat("L", maxIDLen-16), i), Secret: i%2 == 0}
+		if i%3 == 0 {
+			it.Value = string(appendByteList(nil, bytes256...))
+		} else {
+			it.Value = `"` + amp(maxExtraText) + `"`
+		}
+		d.Extra = append(d.Extra, it)
+	}
+	r := mustRender(t, d, N720())
+	full := Join(r.Document, r.Credentials)
+	t.Logf("largest document: %d bytes (limit %d)", len(full), MaxDocumentSize)
+	if len(full) > MaxDocumentSize {
+		t.Fatalf("Render produced %d bytes, beyond Parse's limit of %d", len(full), MaxDocumentSize)
+	}
+	got, err := Parse(full, N720())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := diffDocuments(d, got); diff != "" {
+		t.Errorf("largest document does not round-trip:\n%s", diff)
+	}
+	d.Extra = append(d.Extra, Item{ID: "BS_X.one_more", Value: "1"})
+	if _, err := Render(d, N720()); err == nil || !strings.Contains(err.Error(), "2049 extra items; at most 2048") {
+		t.Errorf("Render accepted more than MaxExtraItems: %v", err)
+	}
+}
