@@ -323,3 +323,20 @@ func TestLargestDocumentWithinParseLimits(t *testing.T) {
 		t.Errorf("Render accepted more than MaxExtraItems: %v", err)
 	}
 }
+
+// TestParseValidationErrorsAreFieldErrors: a controller attributes a stored
+// document's problem to its slot through FieldErrors, for Parse as for Render.
+func TestParseValidationErrorsAreFieldErrors(t *testing.T) {
+	x := replaceOnce(t, exampleXML(t), "<!-- slot 2: handset-1022 -->", "")
+	_, err := Parse([]byte(x), N720())
+	fes := FieldErrors(err)
+	if len(fes) != 1 || fes[0].Slot != 2 || fes[0].Field != "slot.owner" {
+		t.Fatalf("FieldErrors(%v) = %+v; want one for slot 2, slot.owner", err, fes)
+	}
+	if e, ok := N720().Entry(ParamSlotIPUI); !ok || e.ID != "BS_CUSTOM.aucHandsetCode[{slot}]" {
+		t.Errorf("Entry(slot.ipui) = %+v, %v", e, ok)
+	}
+	if _, ok := N720().Entry("slot.nickname"); ok {
+		t.Error("Entry of an unknown parameter found")
+	}
+}
