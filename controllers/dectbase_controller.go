@@ -76,7 +76,7 @@ func (r *DectBaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			fmt.Sprintf("MAC %s is already declared by DectBase %s/%s", holder.Status.MACAddress, holder.Namespace, holder.Name))
 	}
 
-	profile, err := gigaset.N720().WithOverrides(overrides(base.Spec.ParameterOverrides))
+	profile, err := assemble.Profile(&base)
 	if err != nil {
 		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidProfile, err.Error())
 	}
@@ -255,13 +255,6 @@ func (r *DectBaseReconciler) basesSharingMAC(ctx context.Context, o client.Objec
 	return reqs
 }
 
-func overrides(in []v1.ParameterOverride) []gigaset.Override {
-	out := make([]gigaset.Override, 0, len(in))
-	for _, o := range in {
-		out = append(out, gigaset.Override{Param: gigaset.Param(o.Parameter), ID: o.ID, Encoding: gigaset.Encoding(o.Encoding)})
-	}
-	return out
-}
 
 // ownersFromStatus is the slot table as status last reported it: the fallback record
 // when the stored document is gone or unreadable.

@@ -20,6 +20,7 @@ func commands() []command {
 	return []command{
 		{"manager", "run the reconcilers", runManager},
 		{"serve", "serve each device its provisioning file", runServe},
+		{"render", "render files offline from YAML, with no cluster", runRender},
 	}
 }
 

@@ -80,6 +80,16 @@ type Output struct {
 	BaseProblem *Problem
 }
 
+// Profile is the device profile of base: the built-in N720 table with the base's
+// parameter overrides applied.
+func Profile(base *v1.DectBase) (*gigaset.Profile, error) {
+	o := make([]gigaset.Override, 0, len(base.Spec.ParameterOverrides))
+	for _, po := range base.Spec.ParameterOverrides {
+		o = append(o, gigaset.Override{Param: gigaset.Param(po.Parameter), ID: po.ID, Encoding: gigaset.Encoding(po.Encoding)})
+	}
+	return gigaset.N720().WithOverrides(o)
+}
+
 // Assemble decides the document for in.Base. It fails only for problems of the base
 // itself that leave no file to serve (a profile override that does not apply); every
 // handset problem is reported in Output.Handsets instead.
