@@ -255,7 +255,6 @@ func (r *DectBaseReconciler) basesSharingMAC(ctx context.Context, o client.Objec
 	return reqs
 }
 
-
 // ownersFromStatus is the slot table as status last reported it: the fallback record
 // when the stored document is gone or unreadable.
 func ownersFromStatus(base *v1.DectBase) []string {

@@ -215,7 +215,6 @@ func Write(dir string, files []File) error {
 	return nil
 }
 
-
 func scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = corev1.AddToScheme(s)
