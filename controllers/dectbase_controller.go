@@ -46,6 +46,15 @@ type DectBaseReconciler struct {
 // Reconcile renders one base's file from the base, its handsets and their Secrets, stores
 // it, and reports what happened on every object involved.
 func (r *DectBaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	if err != nil && ctx.Err() != nil {
+		// Shutting down: the next leader (or the next start) reconciles again.
+		return ctrl.Result{}, nil
+	}
+	return res, err
+}
+
+func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 
 	var base v1.DectBase

@@ -21,6 +21,7 @@ func commands() []command {
 		{"manager", "run the reconcilers", runManager},
 		{"serve", "serve each device its provisioning file", runServe},
 		{"render", "render files offline from YAML, with no cluster", runRender},
+		{"demo", "a local control plane, the operator, the server and a simulated base", runDemo},
 	}
 }
 
