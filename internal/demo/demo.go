@@ -323,4 +323,3 @@ func quiet(cfg *rest.Config) *rest.Config {
 	c.QPS, c.Burst = 50, 100
 	return c
 }
-
