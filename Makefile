@@ -34,9 +34,10 @@ generate: ## Generate deepcopy code from the API types.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate CRDs and RBAC from the markers.
+manifests: ## Generate CRDs, RBAC and docs/api.md from the types and markers.
 	$(CONTROLLER_GEN) crd rbac:roleName=dect-operator paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(GO) run ./hack/apidocs config/crd/bases > docs/api.md
 
 .PHONY: verify-generated
 verify-generated: ## Fail when generated code or manifests are stale.

@@ -12,7 +12,7 @@ tar --exclude=./.git --exclude=./bin -cf - . | tar -xf - -C "$scratch"
 (cd "$scratch" && make --no-print-directory -s generate manifests >/dev/null)
 
 status=0
-for path in api config/crd config/rbac; do
+for path in api config/crd config/rbac docs/api.md; do
   [ -e "$here/$path" ] || [ -e "$scratch/$path" ] || continue
   if ! diff -ruN "$here/$path" "$scratch/$path"; then
     status=1

@@ -4,6 +4,7 @@
 //	serve    the provisioning server (the sidecar container)
 //	render   render files offline from YAML, with no cluster
 //	demo     a local control plane, the operator, the server and a simulated base
+//	profile  list the device profile (parameter IDs and encodings, confirmed or not)
 package main
 
 import (
@@ -22,6 +23,7 @@ func commands() []command {
 		{"serve", "serve each device its provisioning file", runServe},
 		{"render", "render files offline from YAML, with no cluster", runRender},
 		{"demo", "a local control plane, the operator, the server and a simulated base", runDemo},
+		{"profile", "list the N720 device profile: parameter IDs, encodings, what is unconfirmed", runProfile},
 	}
 }
 
