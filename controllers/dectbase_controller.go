@@ -30,7 +30,9 @@ import (
 // slots of its handsets depend on each other, so they are decided together.
 type DectBaseReconciler struct {
 	client.Client
-	Recorder events.EventRecorder
+	// APIReader reads around the cache, for the rare object the cache does not hold.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
 	// ServerURL is where devices reach the provisioning server (what DHCP option 114 or
 	// the device's web UI should say); reported in each base's status. Empty: unknown.
 	ServerURL string

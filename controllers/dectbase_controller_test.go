@@ -225,6 +225,21 @@ func TestHandEditedOrDeletedConfigMapIsRestored(t *testing.T) {
 		return nil
 	})
 
+	// Without its label the ConfigMap leaves the caches of the manager and the server;
+	// the operator must take it back, not fail to create it again.
+	cm = get(t, ns, provfile.ConfigMapName("office"), &corev1.ConfigMap{})
+	delete(cm.Labels, provfile.LabelFile)
+	if err := k8s.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "label restored", func() error {
+		cm := get(t, ns, provfile.ConfigMapName("office"), &corev1.ConfigMap{})
+		if cm.Labels[provfile.LabelFile] != "true" {
+			return fmt.Errorf("labels %v", cm.Labels)
+		}
+		return nil
+	})
+
 	if err := k8s.Delete(ctx, cm); err != nil {
 		t.Fatal(err)
 	}

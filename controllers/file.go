@@ -56,7 +56,14 @@ func (a digestAuth) enabled() bool { return a.macID != "" || (a.username != "" &
 func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *v1.DectBase, profile *gigaset.Profile) (*storedFile, error) {
 	st := &storedFile{}
 	var cm corev1.ConfigMap
-	switch err := r.Get(ctx, types.NamespacedName{Namespace: base.Namespace, Name: provfile.ConfigMapName(base.Name)}, &cm); {
+	cmKey := types.NamespacedName{Namespace: base.Namespace, Name: provfile.ConfigMapName(base.Name)}
+	err := r.Get(ctx, cmKey, &cm)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		// The cache holds only labelled ConfigMaps; one whose label was removed by hand is
+		// read directly, so that it is taken back instead of failing to be created.
+		err = r.APIReader.Get(ctx, cmKey, &cm)
+	}
+	switch {
 	case err == nil:
 		st.configMap = &cm
 	case !apierrors.IsNotFound(err):

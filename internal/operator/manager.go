@@ -8,16 +8,21 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/controllers"
+	"github.com/dect-operator/dect-operator/internal/provfile"
 )
 
 // Scheme knows the built-in kinds and this operator's own.
@@ -60,6 +65,11 @@ func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
 		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
+		// The manager reads only its own ConfigMaps: caching every ConfigMap of the
+		// cluster would make its memory grow with everything else running there.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})},
+		}},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
@@ -69,6 +79,7 @@ func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
 	}
 	base := &controllers.DectBaseReconciler{
 		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("dect-operator"),
 		ServerURL: o.ServerURL,
 		Now:       o.Now,
