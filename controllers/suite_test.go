@@ -270,33 +270,35 @@ func condition(conds []metav1.Condition, typ string) string {
 	return fmt.Sprintf("%s/%s", c.Status, c.Reason)
 }
 
-// waitHandset waits until handset's condition typ is want (status/reason).
-func waitHandset(t testing.TB, ns, name, typ, want string) *v1.Handset {
+// statusObject is a DectBase or a Handset.
+type statusObject interface {
+	client.Object
+	GetConditions() []metav1.Condition
+	GetObservedGeneration() int64
+}
+
+// waitCondition waits until obj's condition typ is want (status/reason) for its current
+// generation, and returns obj as it was then.
+func waitCondition[T statusObject](t testing.TB, ns, name string, obj T, typ, want string) T {
 	t.Helper()
-	var h v1.Handset
-	eventually(t, fmt.Sprintf("Handset %s %s=%s", name, typ, want), func() error {
-		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &h); err != nil {
+	eventually(t, fmt.Sprintf("%T %s %s=%s", obj, name, typ, want), func() error {
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj); err != nil {
 			return err
 		}
-		if got := condition(h.Status.Conditions, typ); got != want || h.Status.ObservedGeneration != h.Generation {
-			return fmt.Errorf("%s=%s (observedGeneration %d of %d)", typ, got, h.Status.ObservedGeneration, h.Generation)
+		if got := condition(obj.GetConditions(), typ); got != want || obj.GetObservedGeneration() != obj.GetGeneration() {
+			return fmt.Errorf("%s=%s (observedGeneration %d of %d)", typ, got, obj.GetObservedGeneration(), obj.GetGeneration())
 		}
 		return nil
 	})
-	return &h
+	return obj
+}
+
+func waitHandset(t testing.TB, ns, name, typ, want string) *v1.Handset {
+	t.Helper()
+	return waitCondition(t, ns, name, &v1.Handset{}, typ, want)
 }
 
 func waitBase(t testing.TB, ns, name, typ, want string) *v1.DectBase {
 	t.Helper()
-	var b v1.DectBase
-	eventually(t, fmt.Sprintf("DectBase %s %s=%s", name, typ, want), func() error {
-		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &b); err != nil {
-			return err
-		}
-		if got := condition(b.Status.Conditions, typ); got != want || b.Status.ObservedGeneration != b.Generation {
-			return fmt.Errorf("%s=%s (observedGeneration %d of %d)", typ, got, b.Status.ObservedGeneration, b.Generation)
-		}
-		return nil
-	})
-	return &b
+	return waitCondition(t, ns, name, &v1.DectBase{}, typ, want)
 }

@@ -1,5 +1,7 @@
 package v1alpha1
 
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 // Condition types. Ready, Reconciling and Stalled follow kstatus, so that `kubectl wait
 // --for=condition=Ready`, Flux health checks and Argo CD's health assessment all work.
 // Reconciling and Stalled are present only while true.
@@ -48,3 +50,15 @@ const (
 	// in status.registrationWindow.reopenRequest.
 	AnnotationReopenWindow = "provisioning.dect-operator.dev/reopen-window"
 )
+
+// GetConditions returns the status conditions, for code that handles both kinds alike.
+func (in *DectBase) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// GetObservedGeneration returns the generation the status describes.
+func (in *DectBase) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// GetConditions returns the status conditions, for code that handles both kinds alike.
+func (in *Handset) GetConditions() []metav1.Condition { return in.Status.Conditions }
+
+// GetObservedGeneration returns the generation the status describes.
+func (in *Handset) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }

@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,7 +73,7 @@ func fields(w io.Writer, path string, s apiextensionsv1.JSONSchemaProps) {
 		s = *s.Items.Schema
 		path += "[]"
 	}
-	for _, name := range sortedKeys(props) {
+	for _, name := range slices.Sorted(maps.Keys(props)) {
 		p := props[name]
 		full := path + "." + name
 		desc := p.Description
@@ -123,13 +124,4 @@ func cell(s string) string {
 // escape keeps placeholders such as <MAC> visible in Markdown.
 func escape(s string) string {
 	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,7 +186,7 @@ func Render(s *Set) ([]File, error) {
 		if out.BaseProblem != nil {
 			errs = append(errs, fmt.Errorf("%s: DectBase %s: %s", where, base.Name, out.BaseProblem.Message))
 		}
-		for _, name := range sortedKeys(out.Handsets) {
+		for _, name := range slices.Sorted(maps.Keys(out.Handsets)) {
 			if p := out.Handsets[name].Problem; p != nil {
 				errs = append(errs, fmt.Errorf("%s: Handset %s: %s: %s", s.origins[key("Handset", base.Namespace, name)], name, p.Reason, p.Message))
 			}
@@ -239,13 +240,4 @@ func isOnlyComments(doc []byte) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
