@@ -4,6 +4,7 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -48,6 +49,8 @@ type ManagerOptions struct {
 	ServerURL string
 	// Now replaces the clock (tests only).
 	Now func() time.Time
+	// Concurrency is how many bases are reconciled at once; 0 means 4.
+	Concurrency int
 	// SkipNameValidation allows more than one manager per process (tests only):
 	// controller names must otherwise be unique, for their metrics.
 	SkipNameValidation bool
@@ -64,7 +67,10 @@ func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
-		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
+		Controller: config.Controller{
+			SkipNameValidation:      &o.SkipNameValidation,
+			MaxConcurrentReconciles: cmp.Or(o.Concurrency, 4),
+		},
 		// The manager reads only its own ConfigMaps: caching every ConfigMap of the
 		// cluster would make its memory grow with everything else running there.
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
