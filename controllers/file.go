@@ -102,7 +102,13 @@ func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *v1.DectBa
 		}
 		parsed, err := gigaset.Parse(gigaset.Join(doc, creds), profile)
 		if err != nil {
-			logf.FromContext(ctx).Info("stored file unreadable; falling back to the slot table in status", "configMap", st.configMap.Name, "error", err.Error())
+			// Only the public document's error is logged: an error about the joined file
+			// could quote a credential.
+			reason := "the credentials in the Secret do not fit the document"
+			if _, perr := gigaset.Parse(doc, profile); perr != nil {
+				reason = perr.Error()
+			}
+			logf.FromContext(ctx).Info("stored file unreadable; falling back to the slot table in status", "configMap", st.configMap.Name, "reason", reason)
 			continue
 		}
 		st.document = parsed
