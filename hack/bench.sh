@@ -17,3 +17,4 @@ if [ -n "$(go list ./internal/provserver/ 2>/dev/null)" ]; then
   section "provisioning server: Digest-authenticated fetch and cached fetch"
   gobench -bench . ./internal/provserver/ ./internal/digest/
 fi
+section "scale (envtest, real binary): 50 bases x 100 handsets, hack/scale.sh" && hack/scale.sh

@@ -1,0 +1,634 @@
+// Command scale measures the operator at the size of a large installation: many bases
+// of 100 handsets each, declared at once, with the real binary's manager and server as
+// separate processes against a real API server (envtest), and simulated N720s fetching
+// their files. It prints:
+//
+//   - the time until every base is Ready with all its handsets and its device is served
+//     a file that holds them all;
+//   - the API writes of the operator's two processes, in total and per handset, from
+//     the API server's own request counters (apiserver_request_total), less the writes
+//     this program made itself;
+//   - the peak resident memory (VmHWM) of the manager and of the server;
+//   - the time from one Handset change until its device is served the change (median of
+//     several changes, one at a time);
+//   - the API writes during a minute at rest.
+//
+// It is run by hack/scale.sh (part of `make bench`); KUBEBUILDER_ASSETS must be set.
+// Figures are printed, never judged: a slow machine gives slow figures.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/test/e2e/harness"
+)
+
+type config struct {
+	bases, handsets, changes, workers int
+	idle, poll, timeout               time.Duration
+	keep                              bool
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.bases, "bases", 50, "DectBases, one namespace each")
+	flag.IntVar(&c.handsets, "handsets", 100, "Handsets per base (at most 100)")
+	flag.IntVar(&c.changes, "changes", 20, "single Handset changes timed one after the other")
+	flag.IntVar(&c.workers, "workers", 16, "clients creating objects at once")
+	flag.DurationVar(&c.idle, "idle", time.Minute, "time at rest during which writes are counted")
+	flag.DurationVar(&c.poll, "poll", 10*time.Second, "after the quiet rest, rest again as long with every device re-checking its file this often; 0 skips it")
+	flag.DurationVar(&c.timeout, "timeout", 20*time.Minute, "give up converging after this long")
+	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binary, kubeconfig, logs)")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "scale %s: "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// base is one declared base and the simulated device that fetches its file.
+type base struct {
+	ns, name string
+	dev      *simulator.Device
+	users    []string // SIP user of handset i
+	served   time.Duration
+}
+
+func run(c config) error {
+	if c.handsets < 1 || c.handsets > simulator.NumSlots || c.bases < 1 || c.changes < 0 {
+		return errors.New("want 1..100 handsets per base, at least one base, and changes >= 0")
+	}
+	dir, err := os.MkdirTemp("", "dect-scale-")
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	s, err := harness.Start(ctx, harness.Options{Dir: dir, Logf: logf})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		s.Stop()
+		if c.keep {
+			logf("work folder kept: %s", dir)
+		} else {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	m := &meter{stack: s, own: map[string]*atomic.Int64{}}
+	if m.cs, err = kubernetes.NewForConfig(s.Config); err != nil {
+		return err
+	}
+	d := &driver{c: c, k: s.Client, m: m, serverURL: s.ServerURL}
+	var r report
+	r.config = c
+
+	// ---- 1. declare everything at once, wait until every base is Ready and served ----
+	before, err := m.writes(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	bases, err := d.declare(ctx)
+	if err != nil {
+		return err
+	}
+	r.created = time.Since(start)
+	logf("declared %d bases and %d handsets in %v", c.bases, c.bases*c.handsets, r.created.Round(time.Millisecond))
+	if err := d.waitConverged(ctx, bases, start); err != nil {
+		return err
+	}
+	r.converged = time.Since(start)
+	r.slowest = slices.MaxFunc(bases, func(a, b *base) int { return cmp.Compare(a.served, b.served) }).served
+	logf("every base Ready and served after %v", r.converged.Round(time.Millisecond))
+	r.settled, err = m.waitQuiet(ctx, 10*time.Second, 3*time.Minute)
+	if err != nil {
+		return err
+	}
+	after, err := m.writes(ctx)
+	if err != nil {
+		return err
+	}
+	r.convergeWrites = m.operatorWrites(before, after)
+	r.managerPeak, _ = s.Manager.PeakRSS()
+	r.serverPeak, _ = s.Server.PeakRSS()
+
+	// ---- 2. one change at a time, until the device is served it ----
+	for i := range c.changes {
+		took, err := d.timeOneChange(ctx, bases[i%len(bases)], (i*37)%c.handsets, i)
+		if err != nil {
+			return err
+		}
+		r.changes = append(r.changes, took)
+		logf("change %d served after %v", i+1, took.Round(time.Millisecond))
+	}
+	if _, err := m.waitQuiet(ctx, 5*time.Second, 2*time.Minute); err != nil {
+		return err
+	}
+
+	// ---- 3. at rest ----
+	logf("at rest for %v", c.idle)
+	before, err = m.writes(ctx)
+	if err != nil {
+		return err
+	}
+	time.Sleep(c.idle)
+	after, err = m.writes(ctx)
+	if err != nil {
+		return err
+	}
+	r.idleWrites = m.operatorWrites(before, after)
+
+	// ---- 4. at rest, with devices that re-check their files ----
+	if c.poll > 0 {
+		logf("at rest for %v, every device re-checking its file every %v", c.idle, c.poll)
+		if r.polls, r.pollWrites, err = d.restPolling(ctx, bases, m); err != nil {
+			return err
+		}
+	}
+	if p, err := s.Manager.PeakRSS(); err == nil {
+		r.managerPeak = max(r.managerPeak, p)
+	}
+	if p, err := s.Server.PeakRSS(); err == nil {
+		r.serverPeak = max(r.serverPeak, p)
+	}
+	r.print(os.Stdout)
+	return nil
+}
+
+// ---- the driver: what a GitOps tool and the devices do ----
+
+type driver struct {
+	c         config
+	k         client.Client
+	m         *meter
+	serverURL string
+}
+
+// create creates o and counts the write as the driver's own.
+func (d *driver) create(ctx context.Context, o client.Object, resource string) error {
+	err := retry.OnError(retry.DefaultBackoff, func(err error) bool { return !isAlreadyExists(err) }, func() error {
+		return d.k.Create(ctx, o)
+	})
+	d.m.ownWrite("POST", resource)
+	if err != nil {
+		return fmt.Errorf("creating %s %s/%s: %w", resource, o.GetNamespace(), o.GetName(), err)
+	}
+	return nil
+}
+
+// declare creates, with several clients at once, each base in a namespace of its own
+// with its device's authentication Secret, and its handsets with one password Secret
+// each: everything a Git repository of a large installation would hold.
+func (d *driver) declare(ctx context.Context) ([]*base, error) {
+	bases := make([]*base, d.c.bases)
+	var jobs []func() error
+	for i := range bases {
+		b := &base{ns: fmt.Sprintf("scale-%02d", i), name: "dm"}
+		mac := fmt.Sprintf("7C2F80B0%04X", i)
+		macID := fmt.Sprintf("%s-S%03d", mac, i)
+		dev, err := simulator.New(simulator.Config{MAC: mac, MACID: macID})
+		if err != nil {
+			return nil, err
+		}
+		b.dev = dev
+		bases[i] = b
+		jobs = append(jobs, func() error {
+			if err := d.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: b.ns}}, "namespaces"); err != nil {
+				return err
+			}
+			if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "device-auth"},
+				StringData: map[string]string{"macID": macID}}, "secrets"); err != nil {
+				return err
+			}
+			return d.create(ctx, &v1.DectBase{
+				ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: b.name},
+				Spec: v1.DectBaseSpec{
+					MACAddress:   mac,
+					SIP:          &v1.SIPProvider{Domain: "pbx.example.com"},
+					Provisioning: v1.Provisioning{AuthSecretRef: &v1.LocalObjectReference{Name: "device-auth"}},
+				},
+			}, "dectbases")
+		})
+	}
+	if err := d.parallel(jobs); err != nil {
+		return nil, err
+	}
+
+	jobs = nil
+	for i, b := range bases {
+		for j := range d.c.handsets {
+			user := fmt.Sprintf("%d%03d", 10+i, j)
+			b.users = append(b.users, user)
+			jobs = append(jobs, func() error {
+				if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "sip-" + user},
+					StringData: map[string]string{"password": "pw-" + user}}, "secrets"); err != nil {
+					return err
+				}
+				return d.create(ctx, &v1.Handset{
+					ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "hs-" + user},
+					Spec: v1.HandsetSpec{
+						BaseRef: v1.LocalObjectReference{Name: b.name},
+						IPUI:    fmt.Sprintf("00B%02X%05X", i, j),
+						SIP: v1.HandsetSIP{UserID: v1.Text(user), DisplayName: v1.Text("User " + user), Mailbox: "*2",
+							PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + user}},
+					},
+				}, "handsets")
+			})
+		}
+	}
+	// Interleave the bases, as a tool applying a whole repository would.
+	return bases, d.parallel(interleave(jobs, d.c.bases, d.c.handsets))
+}
+
+func interleave(jobs []func() error, bases, per int) []func() error {
+	out := make([]func() error, 0, len(jobs))
+	for j := range per {
+		for i := range bases {
+			out = append(out, jobs[i*per+j])
+		}
+	}
+	return out
+}
+
+func (d *driver) parallel(jobs []func() error) error {
+	work := make(chan func() error)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for range d.c.workers {
+		wg.Go(func() {
+			for job := range work {
+				if err := job(); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// waitConverged polls until every base is Ready with all its handsets ready, and its
+// device has been served a file with every handset's account.
+func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Time) error {
+	byNS := map[string]*base{}
+	for _, b := range bases {
+		byNS[b.ns] = b
+	}
+	deadline := start.Add(d.c.timeout)
+	lastLog := time.Now()
+	for {
+		var list v1.DectBaseList
+		if err := d.k.List(ctx, &list); err != nil {
+			return err
+		}
+		pending, ready := 0, 0
+		for i := range list.Items {
+			item := &list.Items[i]
+			b := byNS[item.Namespace]
+			if b == nil || b.served > 0 {
+				continue
+			}
+			pending++
+			if !baseReady(item, d.c.handsets) {
+				continue
+			}
+			ready++
+			if ok, err := d.servedAll(ctx, b); err != nil {
+				return err
+			} else if ok {
+				b.served = time.Since(start)
+				pending--
+			}
+		}
+		if pending == 0 && len(list.Items) >= len(bases) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not converged after %v: %d bases pending (%d of them Ready)", d.c.timeout, pending, ready)
+		}
+		if time.Since(lastLog) > 10*time.Second {
+			logf("%d bases pending, %d of them Ready and waiting to be served", pending, ready)
+			lastLog = time.Now()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func baseReady(b *v1.DectBase, handsets int) bool {
+	c := meta.FindStatusCondition(b.Status.Conditions, v1.ConditionReady)
+	h := b.Status.Handsets
+	return b.Status.ObservedGeneration == b.Generation && c != nil && c.Status == metav1.ConditionTrue &&
+		int(h.Total) == handsets && int(h.Assigned) == handsets && int(h.Ready) == handsets
+}
+
+// servedAll makes b's device fetch once and tells whether it now has every account.
+func (d *driver) servedAll(ctx context.Context, b *base) (bool, error) {
+	res, err := b.dev.Fetch(ctx, d.serverURL)
+	if err != nil {
+		return false, nil // not served yet (404 before the server has the file, say)
+	}
+	if res.Ignored {
+		return false, fmt.Errorf("device of %s ignored its file: %v", b.ns, res.Errors)
+	}
+	snap := b.dev.Snapshot()
+	active := 0
+	for _, s := range snap.Slots {
+		if s.Active {
+			active++
+		}
+	}
+	return active == len(b.users), nil
+}
+
+// timeOneChange renames handset j of b and returns the time until b's device is served
+// the new name.
+func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (time.Duration, error) {
+	user := b.users[j]
+	slot := -1
+	for _, s := range b.dev.Snapshot().Slots {
+		if s.UserID == user {
+			slot = s.Index
+		}
+	}
+	if slot < 0 {
+		return 0, fmt.Errorf("%s: user %s is on no slot of the device", b.ns, user)
+	}
+	name := v1.Text(fmt.Sprintf("Changed %d", n))
+	start := time.Now()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var h v1.Handset
+		if err := d.k.Get(ctx, types.NamespacedName{Namespace: b.ns, Name: "hs-" + user}, &h); err != nil {
+			return err
+		}
+		h.Spec.SIP.DisplayName = name
+		d.m.ownWrite("PUT", "handsets")
+		return d.k.Update(ctx, &h)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for time.Since(start) < 2*time.Minute {
+		if _, err := b.dev.Fetch(ctx, d.serverURL); err == nil && b.dev.Slot(slot).DisplayName == string(name) {
+			return time.Since(start), nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("%s: the change of %s was not served within 2 minutes", b.ns, user)
+}
+
+// restPolling lets every device re-check its (unchanged) file every c.poll for c.idle,
+// as devices do on their update timer, and returns the fetches and the writes meanwhile.
+func (d *driver) restPolling(ctx context.Context, bases []*base, m *meter) (int, counts, error) {
+	before, err := m.writes(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	end := time.Now().Add(d.c.idle)
+	fetches := 0
+	for time.Now().Before(end) {
+		round := time.Now()
+		for _, b := range bases {
+			if _, err := b.dev.Fetch(ctx, d.serverURL); err != nil {
+				return 0, nil, fmt.Errorf("%s: re-check: %w", b.ns, err)
+			}
+			fetches++
+		}
+		time.Sleep(time.Until(round.Add(d.c.poll)))
+	}
+	after, err := m.writes(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return fetches, m.operatorWrites(before, after), nil
+}
+
+func isAlreadyExists(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "already exists")
+}
+
+// ---- counting API writes ----
+
+// meter reads the API server's request counters. Every request that is not a read
+// (GET, LIST, WATCH) is a write. The writes of this program are subtracted, and so are
+// the API server's own (its leases); Events are shown apart.
+type meter struct {
+	stack *harness.Stack
+	cs    *kubernetes.Clientset
+
+	mu  sync.Mutex
+	own map[string]*atomic.Int64 // "VERB resource" -> this program's writes
+}
+
+func (m *meter) ownWrite(verb, resource string) {
+	key := verb + " " + resource
+	m.mu.Lock()
+	c := m.own[key]
+	if c == nil {
+		c = &atomic.Int64{}
+		m.own[key] = c
+	}
+	m.mu.Unlock()
+	c.Add(1)
+}
+
+type counts map[string]float64 // "VERB resource[/subresource]" -> requests
+
+var (
+	requestLine = regexp.MustCompile(`^apiserver_request_total\{([^}]*)\} (\S+)$`)
+	labelPair   = regexp.MustCompile(`(\w+)="([^"]*)"`)
+)
+
+// writes reads the API server's write counters, with this program's own writes as the
+// entries "own VERB resource".
+func (m *meter) writes(ctx context.Context) (counts, error) {
+	raw, err := m.cs.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the API server's metrics: %w", err)
+	}
+	out := counts{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		g := requestLine.FindStringSubmatch(line)
+		if g == nil {
+			continue
+		}
+		l := map[string]string{}
+		for _, p := range labelPair.FindAllStringSubmatch(g[1], -1) {
+			l[p[1]] = p[2]
+		}
+		switch l["verb"] {
+		case "GET", "LIST", "WATCH", "":
+			continue
+		}
+		v, err := strconv.ParseFloat(g[2], 64)
+		if err != nil {
+			continue
+		}
+		res := l["resource"]
+		if l["subresource"] != "" {
+			res += "/" + l["subresource"]
+		}
+		out[l["verb"]+" "+res] += v
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, c := range m.own {
+		out["own "+k] = float64(c.Load())
+	}
+	return out, nil
+}
+
+// operatorWrites is what the operator's processes wrote between two readings, by
+// request kind; Events under their own key.
+func (m *meter) operatorWrites(before, after counts) counts {
+	out := counts{}
+	for k, v := range after {
+		if strings.HasPrefix(k, "own ") {
+			continue
+		}
+		_, res, _ := strings.Cut(k, " ")
+		if res == "leases" { // the API server's own heartbeat
+			continue
+		}
+		d := v - before[k] - (after["own "+k] - before["own "+k])
+		if d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// waitQuiet waits until the write counters stay still for quiet, at most limit, and
+// returns how long it took.
+func (m *meter) waitQuiet(ctx context.Context, quiet, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	last, err := m.writes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	stillSince := time.Now()
+	for time.Since(start) < limit {
+		time.Sleep(time.Second)
+		now, err := m.writes(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if sum(m.operatorWrites(last, now)) != 0 {
+			last, stillSince = now, time.Now()
+			continue
+		}
+		if time.Since(stillSince) >= quiet {
+			return time.Since(start) - quiet, nil
+		}
+	}
+	logf("writes did not stop within %v", limit)
+	return limit, nil
+}
+
+func sum(c counts) float64 {
+	t := 0.0
+	for k, v := range c {
+		if !strings.Contains(k, " events") {
+			t += v
+		}
+	}
+	return t
+}
+
+// ---- the report ----
+
+type report struct {
+	config
+	created, converged, slowest, settled time.Duration
+	convergeWrites, idleWrites           counts
+	polls                                int
+	pollWrites                           counts
+	managerPeak, serverPeak              int64
+	changes                              []time.Duration
+}
+
+func (r *report) print(f *os.File) {
+	n := r.bases * r.handsets
+	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "scale: %d bases x %d handsets = %d handsets, real manager and server on envtest (%s)\n", r.bases, r.handsets, n, hostNote())
+	fmt.Fprintf(w, "figure\tvalue\ttarget\n")
+	fmt.Fprintf(w, "objects declared (%d clients)\t%v\t\n", r.workers, r.created.Round(time.Millisecond))
+	fmt.Fprintf(w, "every base Ready and served\t%v\t<= 120s\n", r.converged.Round(time.Millisecond))
+	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
+	total := sum(r.convergeWrites)
+	fmt.Fprintf(w, "API writes until at rest\t%.0f (%.2f per handset)\t\n", total, total/float64(n))
+	breakdown(w, r.convergeWrites)
+	fmt.Fprintf(w, "manager peak RSS (VmHWM)\t%.0f MiB\t< 300 MiB\n", float64(r.managerPeak)/(1<<20))
+	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.0f MiB\t\n", float64(r.serverPeak)/(1<<20))
+	if len(r.changes) > 0 {
+		sorted := slices.Sorted(slices.Values(r.changes))
+		fmt.Fprintf(w, "one change served, median of %d\t%v\t<= 2s\n", len(sorted), median(sorted).Round(time.Millisecond))
+		fmt.Fprintf(w, "  min / p90 / max\t%v / %v / %v\t\n", sorted[0].Round(time.Millisecond),
+			sorted[(len(sorted)*9+9)/10-1].Round(time.Millisecond), sorted[len(sorted)-1].Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "API writes in %v at rest\t%.0f\t0\n", r.idle, sum(r.idleWrites))
+	breakdown(w, r.idleWrites)
+	if r.poll > 0 {
+		fmt.Fprintf(w, "API writes in %v at rest, devices re-checking every %v (%d fetches)\t%.0f\t\n", r.idle, r.poll, r.polls, sum(r.pollWrites))
+		breakdown(w, r.pollWrites)
+	}
+	_ = w.Flush()
+}
+
+func breakdown(w *tabwriter.Writer, c counts) {
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		note := ""
+		if strings.Contains(k, " events") {
+			note = " (Events: not counted above)"
+		}
+		fmt.Fprintf(w, "  %s%s\t%.0f\t\n", k, note, c[k])
+	}
+}
+
+func median(sorted []time.Duration) time.Duration {
+	m := len(sorted) / 2
+	if len(sorted)%2 == 1 {
+		return sorted[m]
+	}
+	return (sorted[m-1] + sorted[m]) / 2
+}
+
+func hostNote() string {
+	return fmt.Sprintf("%d CPUs, shared by the API server, etcd, both processes and this driver", runtime.NumCPU())
+}

@@ -1,0 +1,9 @@
+// Package e2e holds the end-to-end tests: the real dect-operator binary, running
+// `manager` and `serve` as separate processes against a real API server (envtest), and
+// a simulated Gigaset N720 (internal/simulator) fetching its file over HTTP and
+// registering handsets. The harness that starts all of it is in test/e2e/harness.
+//
+// Run them with `make test`, or alone with
+//
+//	KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go test ./test/e2e/ -count=1 -v
+package e2e

@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/dect-operator/dect-operator/test/e2e/harness"
+)
+
+// stack is the one API server, manager and provisioning server every test shares. Each
+// test works in a namespace of its own, with a base whose MAC no other test uses.
+var stack *harness.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		fmt.Fprintln(os.Stderr, "e2e: KUBEBUILDER_ASSETS is not set: run the tests with `make test`, or with\n"+
+			"  KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go test ./test/e2e/ -count=1 -v")
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "dect-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	stack, err = harness.Start(ctx, harness.Options{
+		Dir: dir,
+		// Every fetch is recorded, so that tests see each delivery in status quickly.
+		DeliveryRecordInterval: time.Second,
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "e2e: "+format+"\n", args...)
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: starting the stack:", err)
+		printLogTails(dir)
+		return 1
+	}
+	code := m.Run()
+	stack.Stop()
+	if code != 0 || os.Getenv("E2E_KEEP") != "" {
+		// Kept for a look; each failed test printed what the processes logged meanwhile.
+		fmt.Fprintf(os.Stderr, "e2e: binary, kubeconfig and logs (manager, server, API server) kept in %s\n", dir)
+		return code
+	}
+	_ = os.RemoveAll(dir)
+	return code
+}
+
+func printLogTails(dir string) {
+	for _, name := range []string{"manager.log", "server.log"} {
+		p := &harness.Process{LogPath: dir + "/" + name}
+		lines := p.LogSince(0, nil, 40)
+		if len(lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "---- %s\n", name)
+		for _, l := range lines {
+			fmt.Fprintln(os.Stderr, l)
+		}
+	}
+}
