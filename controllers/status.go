@@ -96,9 +96,20 @@ func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Outpu
 		slices.Equal(reservedIPUIs(base.Status.Slots), reservedIPUIs(slotTable(out))) {
 		ws.Generation = prev.Generation
 	}
+	// The device arms the window when it applies a new file; the server records every
+	// re-check too, so the first record of each generation is kept.
+	prev := base.Status.RegistrationWindow
+	if d := base.Status.LastDelivery; d != nil {
+		if prev != nil && prev.FetchedAt != nil && prev.FetchedGeneration == d.Generation {
+			ws.FetchedAt, ws.FetchedGeneration = prev.FetchedAt, prev.FetchedGeneration
+		} else {
+			t := d.Time
+			ws.FetchedAt, ws.FetchedGeneration = &t, d.Generation
+		}
+	}
 	var fetchedAt *time.Time
-	if d := base.Status.LastDelivery; d != nil && d.Generation >= ws.Generation {
-		t := d.Time.Time
+	if ws.FetchedAt != nil && ws.FetchedGeneration >= ws.Generation {
+		t := ws.FetchedAt.Time
 		fetchedAt = &t
 	}
 	obs := window.Observe(w, out.Reserved, fetchedAt, now)
@@ -263,12 +274,15 @@ func setDelivered(conds *[]metav1.Condition, objGen int64, d *v1.Delivery, gen i
 			"the device has not fetched its file yet: check that it is told the provisioning server's URL (status.url of the DectBase)")
 		return false
 	case gen > 0 && d.Generation >= gen:
+		// No time in the message: it would change with every re-check the server
+		// records, and rewrite every handset's status each time (status.lastDelivery
+		// of the DectBase has the time).
 		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionTrue, v1.ReasonDelivered,
-			fmt.Sprintf("the device fetched %s at %s", what, d.Time.UTC().Format(time.RFC3339)))
+			fmt.Sprintf("the device fetched %s (file generation %d or later)", what, gen))
 		return true
 	default:
 		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionUnknown, v1.ReasonAwaitingFetch,
-			fmt.Sprintf("the device has not fetched %s yet (last fetch %s); it does on reboot, on its update timer, or on a check-sync NOTIFY", what, d.Time.UTC().Format(time.RFC3339)))
+			fmt.Sprintf("the device has file generation %d, not yet %s (generation %d); it fetches on reboot, on its update timer, or on a check-sync NOTIFY", d.Generation, what, gen))
 		return false
 	}
 }

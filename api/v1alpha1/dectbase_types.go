@@ -409,6 +409,14 @@ type WindowStatus struct {
 	// generation or a later one gave the device this window.
 	// +optional
 	Generation int64 `json:"generation,omitempty"`
+	// FetchedAt is when the device first fetched file generation FetchedGeneration: the
+	// device arms the window when it applies a new file, and a re-check of the same file
+	// does not move it.
+	// +optional
+	FetchedAt *metav1.Time `json:"fetchedAt,omitempty"`
+	// FetchedGeneration is the file generation fetched at FetchedAt.
+	// +optional
+	FetchedGeneration int64 `json:"fetchedGeneration,omitempty"`
 	// ReopenRequest is the last value of the reopen-window annotation the operator acted
 	// on.
 	// +optional

@@ -562,6 +562,10 @@ func (in *WindowStatus) DeepCopyInto(out *WindowStatus) {
 		in, out := &in.ClosesAt, &out.ClosesAt
 		*out = (*in).DeepCopy()
 	}
+	if in.FetchedAt != nil {
+		in, out := &in.FetchedAt, &out.FetchedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.ReopenedAt != nil {
 		in, out := &in.ReopenedAt, &out.ReopenedAt
 		*out = (*in).DeepCopy()

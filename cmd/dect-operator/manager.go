@@ -4,6 +4,7 @@ import (
 	"flag"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/dect-operator/dect-operator/internal/operator"
@@ -20,6 +21,9 @@ func runManager(args []string) error {
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
 	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained (a base of 100 handsets writes about 100 statuses at once)")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")
+	// --kubeconfig, as every controller-runtime binary has it; KUBECONFIG and the
+	// in-cluster configuration work without it.
+	config.RegisterFlags(fs)
 	zopts := zap.Options{}
 	zopts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
