@@ -18,3 +18,6 @@ if [ -n "$(go list ./internal/provserver/ 2>/dev/null)" ]; then
   gobench -bench . ./internal/provserver/ ./internal/digest/
 fi
 section "scale (envtest, real binary): 50 bases x 100 handsets, hack/scale.sh" && hack/scale.sh
+
+section "provisioning server against nginx: wrk on loopback, 64 connections, the 100-handset file"
+hack/bench-http.sh

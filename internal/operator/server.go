@@ -157,14 +157,7 @@ func serveDevices(ctx context.Context, o ServerOptions, h http.Handler, info fun
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-	}
+	srv := DeviceServer(h)
 	if o.Listening != nil {
 		o.Listening(ln.Addr())
 	}
@@ -179,6 +172,20 @@ func serveDevices(ctx context.Context, o ServerOptions, h http.Handler, info fun
 	drain, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(drain)
+}
+
+// DeviceServer returns the http.Server of the devices' port, serving h: the
+// timeouts and limits production uses, shared with the HTTP benchmark
+// (hack/benchserver) so that it measures the same configuration.
+func DeviceServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
 }
 
 // runnable is a manager Runnable that runs in every replica, leader or not.
