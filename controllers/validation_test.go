@@ -115,8 +115,11 @@ func TestBaseRefIsImmutable(t *testing.T) {
 	ns := namespace(t)
 	h := newHandset(ns, "h", "one", "1013", "")
 	create(t, h)
-	h.Spec.BaseRef.Name = "two"
-	err := k8s.Update(context.Background(), h)
+	// A merge patch, not an update: the reconciler may have written the status since,
+	// and an update would then fail on the resourceVersion instead of the rule.
+	patched := h.DeepCopy()
+	patched.Spec.BaseRef.Name = "two"
+	err := k8s.Patch(context.Background(), patched, client.MergeFrom(h))
 	if err == nil || !strings.Contains(err.Error(), "baseRef is immutable") {
 		t.Fatalf("update of baseRef: %v; want a refusal saying it is immutable", err)
 	}
