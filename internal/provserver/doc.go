@@ -21,6 +21,5 @@
 // The hot path (an authorised or unprotected GET) does no string building, no
 // regexp and no map copy: the MAC is parsed from the path into 6 bytes, the
 // entry comes from an atomically swapped map, and the headers are precomputed
-// per entry. On Linux a large body is sent with sendfile(2) from a sealed
-// in-memory copy of it (see bodyFile), which spares copying it into the socket.
+// per entry.
 package provserver

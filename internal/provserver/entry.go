@@ -79,8 +79,6 @@ type served struct {
 	// metrics caches the per-base metrics of the last handler that served
 	// this entry, so the hot path needs no map lookup.
 	metrics atomic.Pointer[handlerMetrics]
-	// file holds Body for sendfile, made on first use.
-	file bodyFile
 }
 
 // newServed validates e and prepares it for serving. Errors name the field

@@ -3,7 +3,6 @@ package provserver
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"path"
@@ -205,39 +204,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr["Content-Length"] = e.lenHeader
 		w.WriteHeader(http.StatusOK)
 		if r.Method == http.MethodGet {
-			writeBody(w, r, e)
+			w.Write(e.Body) // one write; a failure is the client's (gone) and unreportable
 		}
 		m.results[resultOK].Inc()
 	}
 	if r.Method == http.MethodGet {
 		h.deliver(e, m, src, r)
 	}
-}
-
-// headBytes of the body go out with the header in one write when the rest
-// is sent from a file, so that the header does not travel alone (measured:
-// no worse than 512 bytes, better than none).
-const headBytes = 3 << 10
-
-// writeBody writes e.Body as the body of a 200 whose header is set. A large
-// body goes out with sendfile(2) from the entry's file (see bodyFile) when w is
-// net/http's own writer on a plain HTTP/1 connection; otherwise, or when the
-// entry has no file, it is one Write. The bytes sent are the same either way.
-// A failure is the client's (gone) and unreportable.
-func writeBody(w http.ResponseWriter, r *http.Request, e *served) {
-	rf, ok1 := w.(io.ReaderFrom)
-	fl, ok2 := w.(http.Flusher)
-	if ok1 && ok2 && r.TLS == nil && r.ProtoMajor == 1 {
-		head := min(len(e.Body), headBytes)
-		if br := e.file.open(e.Body, head); br != nil {
-			w.Write(e.Body[:head])
-			fl.Flush() // the header and head: ReadFrom then goes straight to sendfile
-			rf.ReadFrom(&br.LimitedReader)
-			e.file.release(br)
-			return
-		}
-	}
-	w.Write(e.Body)
 }
 
 // authenticate checks the throttle and the Digest credentials of r. When they
