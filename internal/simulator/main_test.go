@@ -1,0 +1,9 @@
+package simulator
+
+import (
+	"testing"
+
+	"github.com/dect-operator/dect-operator/internal/fuzzing"
+)
+
+func TestMain(m *testing.M) { fuzzing.Main(m) }
