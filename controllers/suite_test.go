@@ -27,6 +27,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/operator"
 	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/testutil"
 )
 
 // The suite runs one real kube-apiserver and etcd (envtest) and one manager with every
@@ -203,17 +204,7 @@ func uniqueMAC() string { return fmt.Sprintf("7C2F80%06X", macSeq.Add(1)) }
 // eventually retries check until it returns nil, for up to 20 seconds.
 func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testutil.Eventually(t, what, 20*time.Second, check)
 }
 
 func get[T client.Object](t testing.TB, ns, name string, o T) T {

@@ -8,8 +8,13 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
 
 type command struct {
@@ -43,6 +48,20 @@ func main() {
 	}
 	usage()
 	os.Exit(2)
+}
+
+// parseClusterFlags parses the flags of a subcommand that talks to a cluster: it adds
+// --kubeconfig (as every controller-runtime binary has it; KUBECONFIG and the in-cluster
+// configuration work without it) and the logging flags, and sets up the logger.
+func parseClusterFlags(fs *flag.FlagSet, args []string) error {
+	config.RegisterFlags(fs)
+	zopts := zap.Options{}
+	zopts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	return nil
 }
 
 func usage() {

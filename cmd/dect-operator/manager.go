@@ -4,8 +4,6 @@ import (
 	"flag"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client/config"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/dect-operator/dect-operator/internal/operator"
 )
@@ -21,15 +19,9 @@ func runManager(args []string) error {
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
 	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained (a base of 100 handsets writes about 100 statuses at once)")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")
-	// --kubeconfig, as every controller-runtime binary has it; KUBECONFIG and the
-	// in-cluster configuration work without it.
-	config.RegisterFlags(fs)
-	zopts := zap.Options{}
-	zopts.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(*qps), *burst
 	return operator.RunManager(ctrl.SetupSignalHandler(), cfg, o)

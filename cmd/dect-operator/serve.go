@@ -4,8 +4,6 @@ import (
 	"flag"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client/config"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/dect-operator/dect-operator/internal/operator"
 )
@@ -20,14 +18,8 @@ func runServe(args []string) error {
 	fs.StringVar(&o.Realm, "realm", "", "HTTP Digest realm")
 	fs.StringVar(&o.Namespace, "namespace", "", "serve only the bases of this namespace (default: all)")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m)")
-	// --kubeconfig, as every controller-runtime binary has it; KUBECONFIG and the
-	// in-cluster configuration work without it.
-	config.RegisterFlags(fs)
-	zopts := zap.Options{}
-	zopts.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
 	return operator.RunServer(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o)
 }

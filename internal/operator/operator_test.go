@@ -22,6 +22,7 @@ import (
 	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/operator"
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testutil"
 )
 
 // stack is a real API server with the manager and the provisioning server running as
@@ -134,26 +135,11 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func eventually(t *testing.T, what string, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // fetchAll makes the device fetch until all three accounts are active on it.
 func fetchAll(t *testing.T, s *stack, dev *simulator.Device) simulator.FetchResult {
 	t.Helper()
 	var res simulator.FetchResult
-	eventually(t, "the device gets all three accounts", 30*time.Second, func() error {
+	testutil.Eventually(t, "the device gets all three accounts", 30*time.Second, func() error {
 		var err error
 		res, err = dev.Fetch(context.Background(), s.url)
 		if err != nil {
@@ -186,7 +172,7 @@ func TestServerServesAndRecordsDeliveries(t *testing.T) {
 	}
 
 	// The delivery lands on the base's status, under the server's field manager.
-	eventually(t, "delivery in status", 20*time.Second, func() error {
+	testutil.Eventually(t, "delivery in status", 20*time.Second, func() error {
 		var b v1.DectBase
 		if err := s.client.Get(context.Background(), types.NamespacedName{Namespace: "office", Name: "office"}, &b); err != nil {
 			return err
@@ -201,7 +187,7 @@ func TestServerServesAndRecordsDeliveries(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "handsets delivered", 20*time.Second, func() error {
+	testutil.Eventually(t, "handsets delivered", 20*time.Second, func() error {
 		var h v1.Handset
 		if err := s.client.Get(context.Background(), types.NamespacedName{Namespace: "office", Name: "hs-1022"}, &h); err != nil {
 			return err
@@ -220,7 +206,7 @@ func TestServerServesAndRecordsDeliveries(t *testing.T) {
 	h.Spec.SIP.DisplayName = "Jürgen Müller"
 	changed := time.Now()
 	must(t, s.client.Update(context.Background(), &h))
-	eventually(t, "the change served", 20*time.Second, func() error {
+	testutil.Eventually(t, "the change served", 20*time.Second, func() error {
 		if _, err := dev.Fetch(context.Background(), s.url); err != nil {
 			return err
 		}
