@@ -22,6 +22,8 @@ func TestOfflineRenderIsByteIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A MAC belongs to one base cluster-wide: give this run's base one of its own.
+	set.Bases[0].Spec.MACAddress = uniqueMAC()
 	files, err := offline.Render(set)
 	if err != nil {
 		t.Fatal(err)
