@@ -203,31 +203,36 @@ func (r *DectBaseReconciler) stall(ctx context.Context, base *v1.DectBase, hands
 }
 
 func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *v1.DectBase, st *v1.DectBaseStatus) error {
-	if equality.Semantic.DeepEqual(&base.Status, st) {
-		return nil
-	}
-	r.eventOnChange(base, base.Status.Conditions, st.Conditions)
 	patched := base.DeepCopy()
 	patched.Status = *st
-	// A merge patch carries only what changed, so the provisioning server's delivery
-	// record (its own field of status) is never overwritten with a stale copy.
-	if err := r.Status().Patch(ctx, patched, client.MergeFrom(base)); err != nil {
+	if err := r.writeStatus(ctx, base, patched); err != nil {
 		return fmt.Errorf("writing the status of DectBase %s: %w", base.Name, err)
 	}
 	return nil
 }
 
 func (r *DectBaseReconciler) patchHandsetStatus(ctx context.Context, h *v1.Handset, st *v1.HandsetStatus) error {
-	if equality.Semantic.DeepEqual(&h.Status, st) {
-		return nil
-	}
-	r.eventOnChange(h, h.Status.Conditions, st.Conditions)
 	patched := h.DeepCopy()
 	patched.Status = *st
-	if err := r.Status().Patch(ctx, patched, client.MergeFrom(h)); err != nil {
-		return client.IgnoreNotFound(err)
+	// A Handset deleted meanwhile needs no status.
+	return client.IgnoreNotFound(r.writeStatus(ctx, h, patched))
+}
+
+// statusObject is a DectBase or a Handset.
+type statusObject interface {
+	client.Object
+	GetConditions() []metav1.Condition
+}
+
+// writeStatus patches the status of orig to that of patched, only when it changed. A
+// merge patch carries only what changed, so the provisioning server's delivery record
+// (its own field of a DectBase's status) is never overwritten with a stale copy.
+func (r *DectBaseReconciler) writeStatus(ctx context.Context, orig, patched statusObject) error {
+	if equality.Semantic.DeepEqual(orig, patched) {
+		return nil
 	}
-	return nil
+	r.eventOnChange(patched, orig.GetConditions(), patched.GetConditions())
+	return r.Status().Patch(ctx, patched, client.MergeFrom(orig))
 }
 
 // eventOnChange emits an Event when Ready changes: a Warning with the problem, or
