@@ -6,27 +6,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dect-operator/dect-operator/internal/testutil"
 )
 
-// clock is a fake clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the fake clock of the tests.
+type clock = testutil.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testutil.NewClock() }
 
 const (
 	mac      = "7C2F80CA21E4"

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dect-operator/dect-operator/internal/digest"
+	"github.com/dect-operator/dect-operator/internal/testutil"
 )
 
 // Test identities. The secrets are distinctive so a leak check can find them.
@@ -31,25 +31,10 @@ const (
 
 var secrets = []string{testMACID, testPassword}
 
-// clock is a fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the fake clock of the tests.
+type clock = testutil.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testutil.NewClock() }
 
 // testBody is a small provisioning file with a Latin-1 byte (ü = 0xFC).
 var testBody = []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<ProviderFrame><Provider>" +
