@@ -16,8 +16,9 @@ help: ## List the targets.
 ##@ Main jobs
 
 .PHONY: demo
-demo: build ## Run a local control plane, the operator, the server and a simulated base.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/dect-operator demo $(DEMO_FLAGS)
+demo: ## Run a local control plane, the operator, the server and a simulated base.
+	CGO_ENABLED=0 $(GO) build -o bin/demo ./hack/demo
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/demo $(DEMO_FLAGS)
 
 .PHONY: test
 test: verify-generated verify-fmt vet ## Check generated files, formatting and vet, then run every test.

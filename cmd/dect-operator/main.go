@@ -3,7 +3,6 @@
 //	manager  the reconcilers (the controller container)
 //	serve    the provisioning server (the sidecar container)
 //	render   render files offline from YAML, with no cluster
-//	demo     a local control plane, the operator, the server and a simulated base
 //	profile  list the device profile (parameter IDs and encodings, confirmed or not)
 package main
 
@@ -27,7 +26,6 @@ func commands() []command {
 		{"manager", "run the reconcilers", runManager},
 		{"serve", "serve each device its provisioning file", runServe},
 		{"render", "render files offline from YAML, with no cluster", runRender},
-		{"demo", "a local control plane, the operator, the server and a simulated base", runDemo},
 		{"profile", "list the N720 device profile: parameter IDs, encodings, what is unconfirmed", runProfile},
 	}
 }

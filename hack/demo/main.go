@@ -1,19 +1,24 @@
+// Command demo runs the whole system on one machine: a local control plane (envtest's
+// kube-apiserver and etcd), the operator's manager and provisioning server, the sample
+// objects, and a simulated N720 that fetches its file and registers its handsets.
+//
+// It is a development tool, kept out of the operator's binary: the control plane it
+// starts (envtest) has no place in what runs in a cluster. `make demo` builds and runs it.
 package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 
 	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	"github.com/dect-operator/dect-operator/internal/demo"
 )
 
-func runDemo(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	o := demo.Options{Out: os.Stdout}
+func main() {
+	fs := flag.NewFlagSet("demo", flag.ExitOnError)
+	o := Options{Out: os.Stdout}
 	fs.BoolVar(&o.Once, "once", false, "run the flow once and exit 0 only if the simulated device got every account")
 	fs.StringVar(&o.CRDs, "crds", "config/crd/bases", "folder of the CRDs")
 	fs.StringVar(&o.Samples, "samples", "config/samples", "folder of the sample objects (a kustomization)")
@@ -22,10 +27,11 @@ func runDemo(args []string) error {
 	fs.StringVar(&o.Namespace, "namespace", "telephony", "namespace of the sample objects")
 	zopts := zap.Options{Development: false}
 	zopts.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+	_ = fs.Parse(os.Args[1:])
 	// The demo prints its own story; the operator's logs show errors only.
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts), zap.Level(zapcore.ErrorLevel)))
-	return demo.Run(ctrl.SetupSignalHandler(), o)
+	if err := Run(ctrl.SetupSignalHandler(), o); err != nil {
+		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		os.Exit(1)
+	}
 }

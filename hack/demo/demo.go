@@ -1,7 +1,5 @@
-// Package demo runs the whole system on one machine: a local control plane (envtest's
-// kube-apiserver and etcd), the manager, the provisioning server, the sample objects, and
-// a simulated N720 that fetches its file and registers its handsets.
-package demo
+// The demo: see main.go.
+package main
 
 import (
 	"context"
