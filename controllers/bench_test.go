@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 )
 
 // BenchmarkHundredHandsetsAtOnce creates one base and 100 handsets as fast as the API
@@ -23,7 +23,7 @@ func BenchmarkHundredHandsetsAtOnce(b *testing.B) {
 		create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 		create(t, newBase(ns, "office", uniqueMAC()))
 		create(t, newSecret(ns, "sip-shared", "pw"))
-		waitBase(t, ns, "office", v1.ConditionReady, "True/Rendered")
+		waitBase(t, ns, "office", dectv1alpha1.ConditionReady, "True/Rendered")
 		time.Sleep(time.Second)
 
 		writesBefore := managerWrites.Load()
@@ -48,7 +48,7 @@ func BenchmarkHundredHandsetsAtOnce(b *testing.B) {
 		wg.Wait()
 
 		for {
-			base := get(t, ns, "office", &v1.DectBase{})
+			base := get(t, ns, "office", &dectv1alpha1.DectBase{})
 			d, err := storedFile(ns, "office")
 			active := 0
 			if err == nil {
@@ -58,7 +58,7 @@ func BenchmarkHundredHandsetsAtOnce(b *testing.B) {
 					}
 				}
 			}
-			if active == 100 && base.Status.Handsets.Ready == 100 && condition(base.Status.Conditions, v1.ConditionReady) == "True/Rendered" {
+			if active == 100 && base.Status.Handsets.Ready == 100 && condition(base.Status.Conditions, dectv1alpha1.ConditionReady) == "True/Rendered" {
 				break
 			}
 			if time.Since(start) > time.Minute {

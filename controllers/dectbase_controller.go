@@ -20,7 +20,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 )
@@ -59,7 +59,7 @@ func (r *DectBaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 
-	var base v1.DectBase
+	var base dectv1alpha1.DectBase
 	if err := r.Get(ctx, req.NamespacedName, &base); err != nil {
 		// A deleted base takes its ConfigMap and Secret along (owner references); its
 		// handsets report the missing base through the Handset reconciler.
@@ -83,13 +83,13 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.deleteFile(ctx, &base); err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonDuplicateMAC,
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonDuplicateMAC,
 			fmt.Sprintf("MAC %s is already declared by DectBase %s/%s", holder.Status.MACAddress, holder.Namespace, holder.Name))
 	}
 
 	profile, err := assemble.Profile(&base)
 	if err != nil {
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidProfile, err.Error())
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidProfile, err.Error())
 	}
 
 	// The stored file is the durable record of the slots and of each slot's last good
@@ -115,11 +115,11 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		Now:            now,
 	}, profile, stored.hashKey)
 	if err != nil {
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidSettings, err.Error())
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
 	}
 	rendered, err := gigaset.Render(&out.Document, profile)
 	if err != nil {
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, v1.ReasonInvalidSettings, err.Error())
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
 	}
 	auth, authProblem := r.authFor(&base, secrets, stored)
 
@@ -148,8 +148,8 @@ func (r *DectBaseReconciler) now() time.Time {
 }
 
 // listHandsets returns the Handsets that name base.
-func (r *DectBaseReconciler) listHandsets(ctx context.Context, base *v1.DectBase) ([]v1.Handset, error) {
-	var list v1.HandsetList
+func (r *DectBaseReconciler) listHandsets(ctx context.Context, base *dectv1alpha1.DectBase) ([]dectv1alpha1.Handset, error) {
+	var list dectv1alpha1.HandsetList
 	if err := r.List(ctx, &list, client.InNamespace(base.Namespace), client.MatchingFields{indexHandsetBase: base.Name}); err != nil {
 		return nil, fmt.Errorf("listing the handsets of %s: %w", base.Name, err)
 	}
@@ -157,20 +157,20 @@ func (r *DectBaseReconciler) listHandsets(ctx context.Context, base *v1.DectBase
 }
 
 // macHolder returns the older DectBase that declares base's MAC, or nil when base holds it.
-func (r *DectBaseReconciler) macHolder(ctx context.Context, base *v1.DectBase) (*v1.DectBase, error) {
+func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.DectBase) (*dectv1alpha1.DectBase, error) {
 	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
 	if err != nil {
 		return nil, nil // refused at admission; Assemble reports it if it ever gets here
 	}
-	var list v1.DectBaseList
+	var list dectv1alpha1.DectBaseList
 	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
 		return nil, fmt.Errorf("listing the bases with MAC %s: %w", mac, err)
 	}
-	claims := slices.DeleteFunc(list.Items, func(b v1.DectBase) bool { return !b.DeletionTimestamp.IsZero() })
+	claims := slices.DeleteFunc(list.Items, func(b dectv1alpha1.DectBase) bool { return !b.DeletionTimestamp.IsZero() })
 	if len(claims) < 2 {
 		return nil, nil
 	}
-	oldest := slices.MinFunc(claims, func(a, b v1.DectBase) int { return olderFirst(&a, &b) })
+	oldest := slices.MinFunc(claims, func(a, b dectv1alpha1.DectBase) int { return olderFirst(&a, &b) })
 	if oldest.UID == base.UID {
 		return nil, nil
 	}
@@ -179,7 +179,7 @@ func (r *DectBaseReconciler) macHolder(ctx context.Context, base *v1.DectBase) (
 }
 
 // readSecrets reads every Secret the base and its handsets reference.
-func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *v1.DectBase, handsets []v1.Handset) (assemble.Secrets, error) {
+func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, error) {
 	names := baseSecretNames(base)
 	for i := range handsets {
 		names = append(names, handsets[i].Spec.SIP.PasswordSecretRef.Name)
@@ -207,17 +207,17 @@ func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *v1.DectBase,
 // the same MAC changes.
 func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.DectBase{}).
+		For(&dectv1alpha1.DectBase{}).
 		Owns(&corev1.ConfigMap{}, builder.MatchEveryOwner).
 		Owns(&corev1.Secret{}).
-		Watches(&v1.Handset{}, handler.EnqueueRequestsFromMapFunc(baseOfHandset)).
+		Watches(&dectv1alpha1.Handset{}, handler.EnqueueRequestsFromMapFunc(baseOfHandset)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.basesReading)).
-		Watches(&v1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.basesSharingMAC)).
+		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.basesSharingMAC)).
 		Complete(r)
 }
 
 func baseOfHandset(_ context.Context, o client.Object) []reconcile.Request {
-	h := o.(*v1.Handset)
+	h := o.(*dectv1alpha1.Handset)
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}}}
 }
 
@@ -231,13 +231,13 @@ func (r *DectBaseReconciler) basesReading(ctx context.Context, o client.Object) 
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}})
 		}
 	}
-	var hs v1.HandsetList
+	var hs dectv1alpha1.HandsetList
 	if err := r.List(ctx, &hs, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexHandsetSecret: o.GetName()}); err == nil {
 		for _, h := range hs.Items {
 			add(h.Spec.BaseRef.Name)
 		}
 	}
-	var bs v1.DectBaseList
+	var bs dectv1alpha1.DectBaseList
 	if err := r.List(ctx, &bs, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexBaseSecret: o.GetName()}); err == nil {
 		for _, b := range bs.Items {
 			add(b.Name)
@@ -249,11 +249,11 @@ func (r *DectBaseReconciler) basesReading(ctx context.Context, o client.Object) 
 // basesSharingMAC wakes the other claimants of a MAC when one changes or goes away, so
 // that the next oldest takes over.
 func (r *DectBaseReconciler) basesSharingMAC(ctx context.Context, o client.Object) []reconcile.Request {
-	mac, err := gigaset.ParseMAC(o.(*v1.DectBase).Spec.MACAddress)
+	mac, err := gigaset.ParseMAC(o.(*dectv1alpha1.DectBase).Spec.MACAddress)
 	if err != nil {
 		return nil
 	}
-	var list v1.DectBaseList
+	var list dectv1alpha1.DectBaseList
 	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
 		return nil
 	}
@@ -268,7 +268,7 @@ func (r *DectBaseReconciler) basesSharingMAC(ctx context.Context, o client.Objec
 
 // ownersFromStatus is the slot table as status last reported it: the fallback record
 // when the stored document is gone or unreadable.
-func ownersFromStatus(base *v1.DectBase) []string {
+func ownersFromStatus(base *dectv1alpha1.DectBase) []string {
 	owners := make([]string, gigaset.NumSlots)
 	for _, s := range base.Status.Slots {
 		if s.Slot >= 0 && int(s.Slot) < len(owners) {
@@ -279,8 +279,8 @@ func ownersFromStatus(base *v1.DectBase) []string {
 }
 
 // reopenTime is when the reopen-window annotation's current value was first acted on.
-func reopenTime(base *v1.DectBase, now time.Time) time.Time {
-	req := base.Annotations[v1.AnnotationReopenWindow]
+func reopenTime(base *dectv1alpha1.DectBase, now time.Time) time.Time {
+	req := base.Annotations[dectv1alpha1.AnnotationReopenWindow]
 	w := base.Status.RegistrationWindow
 	switch {
 	case req == "":

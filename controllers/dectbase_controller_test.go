@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
@@ -35,19 +35,19 @@ func TestGigasetExampleLandsInSlotsZeroToTwo(t *testing.T) {
 			s.Password != "pw-"+w.user || s.IPUI != w.ipui || !s.MailboxEnabled || s.MailboxNumber != "*2" {
 			t.Errorf("slot %d = %+v", i, s)
 		}
-		h := waitHandset(t, ns, w.handset, v1.ConditionReady, "True/Rendered")
+		h := waitHandset(t, ns, w.handset, dectv1alpha1.ConditionReady, "True/Rendered")
 		if h.Status.Slot == nil || int(*h.Status.Slot) != i || h.Status.IPUI != w.ipui {
 			t.Errorf("%s status: slot %v ipui %q", w.handset, h.Status.Slot, h.Status.IPUI)
 		}
-		if got := condition(h.Status.Conditions, v1.ConditionDelivered); got != "Unknown/NeverFetched" {
+		if got := condition(h.Status.Conditions, dectv1alpha1.ConditionDelivered); got != "Unknown/NeverFetched" {
 			t.Errorf("%s Delivered = %s before any fetch", w.handset, got)
 		}
 	}
-	b := waitBase(t, ns, "office", v1.ConditionReady, "True/Rendered")
+	b := waitBase(t, ns, "office", dectv1alpha1.ConditionReady, "True/Rendered")
 	if b.Status.MACAddress != mac || b.Status.Handsets.Assigned != 3 || len(b.Status.Slots) != 3 {
 		t.Errorf("base status: %+v", b.Status)
 	}
-	if got := condition(b.Status.Conditions, v1.ConditionProtected); got != "False/NoAuthentication" {
+	if got := condition(b.Status.Conditions, dectv1alpha1.ConditionProtected); got != "False/NoAuthentication" {
 		t.Errorf("Protected = %s for a base without authentication", got)
 	}
 
@@ -69,7 +69,7 @@ func TestIPUIChangeKeepsTheSlot(t *testing.T) {
 	gigasetExample(t, ns)
 	slotOf(t, ns, "office", "hs-1022")
 
-	h := get(t, ns, "hs-1014", &v1.Handset{})
+	h := get(t, ns, "hs-1014", &dectv1alpha1.Handset{})
 	h.Spec.IPUI = "00:ab:12:34:56"
 	if err := k8s.Update(context.Background(), h); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestDeletingAHandsetClearsItsSlotOnly(t *testing.T) {
 	slotOf(t, ns, "office", "hs-1022")
 	before, _ := storedFile(ns, "office")
 
-	if err := k8s.Delete(context.Background(), &v1.Handset{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hs-1014"}}); err != nil {
+	if err := k8s.Delete(context.Background(), &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hs-1014"}}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "slot 1 cleared", func() error {
@@ -125,8 +125,8 @@ func TestMissingSecretKeepsLastGoodSettings(t *testing.T) {
 	if err := k8s.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sip-1014"}}); err != nil {
 		t.Fatal(err)
 	}
-	h := waitHandset(t, ns, "hs-1014", v1.ConditionReady, "False/SecretNotFound")
-	if got := condition(h.Status.Conditions, v1.ConditionStalled); got != "True/SecretNotFound" {
+	h := waitHandset(t, ns, "hs-1014", dectv1alpha1.ConditionReady, "False/SecretNotFound")
+	if got := condition(h.Status.Conditions, dectv1alpha1.ConditionStalled); got != "True/SecretNotFound" {
 		t.Errorf("Stalled = %s", got)
 	}
 	// A change of its own settings while the Secret is missing must not reach the slot
@@ -135,7 +135,7 @@ func TestMissingSecretKeepsLastGoodSettings(t *testing.T) {
 	if err := k8s.Update(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}
-	waitHandset(t, ns, "hs-1014", v1.ConditionReady, "False/SecretNotFound")
+	waitHandset(t, ns, "hs-1014", dectv1alpha1.ConditionReady, "False/SecretNotFound")
 	d, err := storedFile(ns, "office")
 	if err != nil {
 		t.Fatal(err)
@@ -143,12 +143,12 @@ func TestMissingSecretKeepsLastGoodSettings(t *testing.T) {
 	if d.Slots[1] != good {
 		t.Errorf("slot 1 changed while its Secret was missing:\n got %+v\nwant %+v", d.Slots[1], good)
 	}
-	waitHandset(t, ns, "hs-1013", v1.ConditionReady, "True/Rendered")
-	waitBase(t, ns, "office", v1.ConditionReady, "True/Rendered")
+	waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionReady, "True/Rendered")
+	waitBase(t, ns, "office", dectv1alpha1.ConditionReady, "True/Rendered")
 
 	// Restoring the Secret heals it.
 	create(t, newSecret(ns, "sip-1014", "new-pw"))
-	waitHandset(t, ns, "hs-1014", v1.ConditionReady, "True/Rendered")
+	waitHandset(t, ns, "hs-1014", dectv1alpha1.ConditionReady, "True/Rendered")
 	eventually(t, "healed slot", func() error {
 		d, err := storedFile(ns, "office")
 		if err != nil {
@@ -166,7 +166,7 @@ func TestSlotsSurviveLostStatus(t *testing.T) {
 	gigasetExample(t, ns)
 	// Delete the oldest handset so that the remaining ones do not sit in age order.
 	slotOf(t, ns, "office", "hs-1022")
-	if err := k8s.Delete(context.Background(), &v1.Handset{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hs-1013"}}); err != nil {
+	if err := k8s.Delete(context.Background(), &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hs-1013"}}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "slot 0 freed", func() error {
@@ -183,14 +183,14 @@ func TestSlotsSurviveLostStatus(t *testing.T) {
 	// Wipe every status, as a restore from a backup without status would.
 	ctx := context.Background()
 	for _, name := range []string{"hs-1014", "hs-1022"} {
-		h := get(t, ns, name, &v1.Handset{})
-		h.Status = v1.HandsetStatus{}
+		h := get(t, ns, name, &dectv1alpha1.Handset{})
+		h.Status = dectv1alpha1.HandsetStatus{}
 		if err := k8s.Status().Update(ctx, h); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b := get(t, ns, "office", &v1.DectBase{})
-	b.Status = v1.DectBaseStatus{}
+	b := get(t, ns, "office", &dectv1alpha1.DectBase{})
+	b.Status = dectv1alpha1.DectBaseStatus{}
 	if err := k8s.Status().Update(ctx, b); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestSlotsSurviveLostStatus(t *testing.T) {
 	create(t, newSecret(ns, "sip-3000", "pw"))
 	create(t, newHandset(ns, "hs-3000", "office", "3000", ""))
 	for name, want := range map[string]int{"hs-1014": 1, "hs-1022": 2, "hs-3000": 0} {
-		h := waitHandset(t, ns, name, v1.ConditionReady, "True/Rendered")
+		h := waitHandset(t, ns, name, dectv1alpha1.ConditionReady, "True/Rendered")
 		if h.Status.Slot == nil || int(*h.Status.Slot) != want {
 			t.Errorf("%s in slot %v after the status was lost, want %d", name, h.Status.Slot, want)
 		}
@@ -262,11 +262,11 @@ func TestConflicts(t *testing.T) {
 		slotOf(t, ns, "office", "hs-1022")
 		create(t, newSecret(ns, "sip-4000", "pw"))
 		create(t, newHandset(ns, "hs-dup", "office", "4000", "00ABC50871"))
-		h := waitHandset(t, ns, "hs-dup", v1.ConditionReady, "False/DuplicateIPUI")
+		h := waitHandset(t, ns, "hs-dup", dectv1alpha1.ConditionReady, "False/DuplicateIPUI")
 		if msg := readyMessage(h.Status.Conditions); !contains(msg, "hs-1013") {
 			t.Errorf("message does not name the older handset: %q", msg)
 		}
-		waitHandset(t, ns, "hs-1013", v1.ConditionReady, "True/Rendered")
+		waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionReady, "True/Rendered")
 		waitForEvent(t, ns, "hs-dup", "DuplicateIPUI")
 	})
 	t.Run("two pins on one slot", func(t *testing.T) {
@@ -280,7 +280,7 @@ func TestConflicts(t *testing.T) {
 			create(t, h)
 			time.Sleep(1100 * time.Millisecond)
 		}
-		h := waitHandset(t, ns, "second", v1.ConditionReady, "False/SlotTaken")
+		h := waitHandset(t, ns, "second", dectv1alpha1.ConditionReady, "False/SlotTaken")
 		if msg := readyMessage(h.Status.Conditions); !contains(msg, "first") {
 			t.Errorf("message does not name the holder: %q", msg)
 		}
@@ -300,10 +300,10 @@ func TestConflicts(t *testing.T) {
 				time.Sleep(1100 * time.Millisecond) // the 101st is strictly the newest
 			}
 		}
-		waitHandset(t, ns, "h100", v1.ConditionReady, "False/NoFreeSlot")
-		b := waitBase(t, ns, "office", v1.ConditionReady, "True/Rendered")
+		waitHandset(t, ns, "h100", dectv1alpha1.ConditionReady, "False/NoFreeSlot")
+		b := waitBase(t, ns, "office", dectv1alpha1.ConditionReady, "True/Rendered")
 		eventually(t, "100 assigned", func() error {
-			b = get(t, ns, "office", &v1.DectBase{})
+			b = get(t, ns, "office", &dectv1alpha1.DectBase{})
 			if b.Status.Handsets.Assigned != 100 || b.Status.Handsets.Total != 101 {
 				return fmt.Errorf("counts %+v", b.Status.Handsets)
 			}
@@ -314,14 +314,14 @@ func TestConflicts(t *testing.T) {
 		nsA, nsB := namespace(t), namespace(t)
 		mac := uniqueMAC()
 		create(t, newBase(nsA, "first", mac))
-		waitBase(t, nsA, "first", v1.ConditionReady, "True/Rendered")
+		waitBase(t, nsA, "first", dectv1alpha1.ConditionReady, "True/Rendered")
 		time.Sleep(1100 * time.Millisecond)
 		create(t, newBase(nsB, "second", strings.ToLower(mac[:2]+":"+mac[2:4]+":"+mac[4:6]+":"+mac[6:8]+":"+mac[8:10]+":"+mac[10:])))
-		b := waitBase(t, nsB, "second", v1.ConditionReady, "False/DuplicateMAC")
+		b := waitBase(t, nsB, "second", dectv1alpha1.ConditionReady, "False/DuplicateMAC")
 		if msg := readyMessage(b.Status.Conditions); !contains(msg, nsA+"/first") {
 			t.Errorf("message does not name the older base: %q", msg)
 		}
-		if got := condition(b.Status.Conditions, v1.ConditionStalled); got != "True/DuplicateMAC" {
+		if got := condition(b.Status.Conditions, dectv1alpha1.ConditionStalled); got != "True/DuplicateMAC" {
 			t.Errorf("Stalled = %s", got)
 		}
 		var cm corev1.ConfigMap
@@ -331,27 +331,27 @@ func TestConflicts(t *testing.T) {
 		waitForEvent(t, nsB, "second", "DuplicateMAC")
 
 		// The older base goes away: the newer one takes over.
-		if err := k8s.Delete(context.Background(), &v1.DectBase{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "first"}}); err != nil {
+		if err := k8s.Delete(context.Background(), &dectv1alpha1.DectBase{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "first"}}); err != nil {
 			t.Fatal(err)
 		}
-		waitBase(t, nsB, "second", v1.ConditionReady, "True/Rendered")
+		waitBase(t, nsB, "second", dectv1alpha1.ConditionReady, "True/Rendered")
 	})
 	t.Run("handset without base", func(t *testing.T) {
 		ns := namespace(t)
 		create(t, newSecret(ns, "sip-5000", "pw"))
 		create(t, newHandset(ns, "lonely", "nowhere", "5000", ""))
-		h := waitHandset(t, ns, "lonely", v1.ConditionReady, "False/BaseNotFound")
+		h := waitHandset(t, ns, "lonely", dectv1alpha1.ConditionReady, "False/BaseNotFound")
 		if msg := readyMessage(h.Status.Conditions); !contains(msg, "nowhere") {
 			t.Errorf("message does not name the base: %q", msg)
 		}
 		create(t, newBase(ns, "nowhere", uniqueMAC()))
-		waitHandset(t, ns, "lonely", v1.ConditionReady, "True/Rendered")
+		waitHandset(t, ns, "lonely", dectv1alpha1.ConditionReady, "True/Rendered")
 	})
 }
 
 func readyMessage(conds []metav1.Condition) string {
 	for _, c := range conds {
-		if c.Type == v1.ConditionReady {
+		if c.Type == dectv1alpha1.ConditionReady {
 			return c.Message
 		}
 	}

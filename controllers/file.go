@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
@@ -53,7 +53,7 @@ type digestAuth struct {
 func (a digestAuth) enabled() bool { return a.macID != "" || (a.username != "" && a.password != "") }
 
 // loadStoredFile reads the base's ConfigMap and Secret and parses the file they hold.
-func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *v1.DectBase, profile *gigaset.Profile) (*storedFile, error) {
+func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *dectv1alpha1.DectBase, profile *gigaset.Profile) (*storedFile, error) {
 	st := &storedFile{}
 	var cm corev1.ConfigMap
 	cmKey := types.NamespacedName{Namespace: base.Namespace, Name: provfile.ConfigMapName(base.Name)}
@@ -119,7 +119,7 @@ func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *v1.DectBa
 
 // authFor returns the Digest authentication of base. A missing Secret keeps the
 // authentication stored before, so that a deleted Secret never opens a base to anyone.
-func (r *DectBaseReconciler) authFor(base *v1.DectBase, secrets assemble.Secrets, stored *storedFile) (digestAuth, *assemble.Problem) {
+func (r *DectBaseReconciler) authFor(base *dectv1alpha1.DectBase, secrets assemble.Secrets, stored *storedFile) (digestAuth, *assemble.Problem) {
 	ref := base.Spec.Provisioning.AuthSecretRef
 	if ref == nil {
 		return digestAuth{}, nil
@@ -129,7 +129,7 @@ func (r *DectBaseReconciler) authFor(base *v1.DectBase, secrets assemble.Secrets
 		if a.macID != "" {
 			mid, err := gigaset.ParseMACID(a.macID)
 			if err != nil {
-				return a, &assemble.Problem{Reason: v1.ReasonInvalidSettings, Message: fmt.Sprintf("Secret %s: key macID: %v", ref.Name, err)}
+				return a, &assemble.Problem{Reason: dectv1alpha1.ReasonInvalidSettings, Message: fmt.Sprintf("Secret %s: key macID: %v", ref.Name, err)}
 			}
 			a.macID = mid
 		}
@@ -142,14 +142,14 @@ func (r *DectBaseReconciler) authFor(base *v1.DectBase, secrets assemble.Secrets
 		d := stored.secret.Data
 		kept = digestAuth{username: string(d[provfile.KeyDigestUsername]), password: string(d[provfile.KeyDigestPassword]), macID: string(d[provfile.KeyMACID])}
 	}
-	return kept, &assemble.Problem{Reason: v1.ReasonAuthSecretNotFound,
+	return kept, &assemble.Problem{Reason: dectv1alpha1.ReasonAuthSecretNotFound,
 		Message: fmt.Sprintf("Secret %s is missing or holds neither username and password nor macID", ref.Name)}
 }
 
 // writeFile stores the rendered file: the public document in the ConfigMap and the
 // credential items (and the server's authentication data) in the Secret. An object is
 // written only when its content differs, so that a base at rest causes no writes.
-func (r *DectBaseReconciler) writeFile(ctx context.Context, base *v1.DectBase, stored *storedFile, rendered gigaset.Rendered, auth digestAuth, now time.Time) (fileState, error) {
+func (r *DectBaseReconciler) writeFile(ctx context.Context, base *dectv1alpha1.DectBase, stored *storedFile, rendered gigaset.Rendered, auth digestAuth, now time.Time) (fileState, error) {
 	mac, _ := gigaset.ParseMAC(base.Spec.MACAddress)
 	key := provfile.FileKey(mac)
 	hash := provfile.Hash(stored.hashKey, gigaset.Join(rendered.Document, rendered.Credentials))
@@ -208,7 +208,7 @@ func (r *DectBaseReconciler) writeFile(ctx context.Context, base *v1.DectBase, s
 
 // apply creates want, or updates cur to want when labels, annotations, owner or content
 // (same) differ. Labels and annotations others added are kept.
-func apply[T client.Object](ctx context.Context, c client.Client, owner *v1.DectBase, cur, want T, same func(cur, want T) bool, exists bool) error {
+func apply[T client.Object](ctx context.Context, c client.Client, owner *dectv1alpha1.DectBase, cur, want T, same func(cur, want T) bool, exists bool) error {
 	if err := controllerutil.SetControllerReference(owner, want, c.Scheme()); err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func merged(cur, want map[string]string) map[string]string {
 
 // deleteFile removes base's file objects: a base that lost its MAC to an older one must
 // not be served.
-func (r *DectBaseReconciler) deleteFile(ctx context.Context, base *v1.DectBase) error {
+func (r *DectBaseReconciler) deleteFile(ctx context.Context, base *dectv1alpha1.DectBase) error {
 	for _, o := range []client.Object{
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: provfile.ConfigMapName(base.Name), Namespace: base.Namespace}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: provfile.SecretName(base.Name), Namespace: base.Namespace}},

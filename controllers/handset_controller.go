@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 )
 
 // HandsetReconciler reports Handsets whose DectBase does not exist. Every other Handset
@@ -22,11 +22,11 @@ type HandsetReconciler struct {
 
 // Reconcile marks a Handset whose base is missing.
 func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var h v1.Handset
+	var h dectv1alpha1.Handset
 	if err := r.Get(ctx, req.NamespacedName, &h); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	var base v1.DectBase
+	var base dectv1alpha1.DectBase
 	err := r.Get(ctx, types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}, &base)
 	if err == nil || client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -34,7 +34,7 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	st := h.Status.DeepCopy()
 	st.ObservedGeneration = h.Generation
 	st.Slot, st.IPUI, st.RegistrationWindow = nil, "", nil
-	notReady(&st.Conditions, h.Generation, v1.ReasonBaseNotFound,
+	notReady(&st.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotFound,
 		fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace))
 	return ctrl.Result{}, r.patchHandsetStatus(ctx, &h, st)
 }
@@ -43,14 +43,14 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // is deleted.
 func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.Handset{}).
-		Watches(&v1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
+		For(&dectv1alpha1.Handset{}).
+		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
 		Named("handset").
 		Complete(r)
 }
 
 func (r *HandsetReconciler) handsetsOfBase(ctx context.Context, o client.Object) []reconcile.Request {
-	var list v1.HandsetList
+	var list dectv1alpha1.HandsetList
 	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexHandsetBase: o.GetName()}); err != nil {
 		return nil
 	}

@@ -6,7 +6,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 )
 
@@ -25,18 +25,18 @@ const (
 
 // SetupIndexes registers the field indexes the reconcilers rely on.
 func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := indexer.IndexField(ctx, &v1.Handset{}, indexHandsetBase, func(o client.Object) []string {
-		return []string{o.(*v1.Handset).Spec.BaseRef.Name}
+	if err := indexer.IndexField(ctx, &dectv1alpha1.Handset{}, indexHandsetBase, func(o client.Object) []string {
+		return []string{o.(*dectv1alpha1.Handset).Spec.BaseRef.Name}
 	}); err != nil {
 		return err
 	}
-	if err := indexer.IndexField(ctx, &v1.Handset{}, indexHandsetSecret, func(o client.Object) []string {
-		return []string{o.(*v1.Handset).Spec.SIP.PasswordSecretRef.Name}
+	if err := indexer.IndexField(ctx, &dectv1alpha1.Handset{}, indexHandsetSecret, func(o client.Object) []string {
+		return []string{o.(*dectv1alpha1.Handset).Spec.SIP.PasswordSecretRef.Name}
 	}); err != nil {
 		return err
 	}
-	if err := indexer.IndexField(ctx, &v1.DectBase{}, indexBaseMAC, func(o client.Object) []string {
-		mac, err := gigaset.ParseMAC(o.(*v1.DectBase).Spec.MACAddress)
+	if err := indexer.IndexField(ctx, &dectv1alpha1.DectBase{}, indexBaseMAC, func(o client.Object) []string {
+		mac, err := gigaset.ParseMAC(o.(*dectv1alpha1.DectBase).Spec.MACAddress)
 		if err != nil {
 			return nil
 		}
@@ -44,13 +44,13 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	return indexer.IndexField(ctx, &v1.DectBase{}, indexBaseSecret, func(o client.Object) []string {
-		return baseSecretNames(o.(*v1.DectBase))
+	return indexer.IndexField(ctx, &dectv1alpha1.DectBase{}, indexBaseSecret, func(o client.Object) []string {
+		return baseSecretNames(o.(*dectv1alpha1.DectBase))
 	})
 }
 
 // baseSecretNames lists the Secrets a DectBase reads.
-func baseSecretNames(b *v1.DectBase) []string {
+func baseSecretNames(b *dectv1alpha1.DectBase) []string {
 	var names []string
 	if r := b.Spec.WebPasswordSecretRef; r != nil {
 		names = append(names, r.Name)

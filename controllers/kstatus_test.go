@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
 
@@ -47,12 +47,12 @@ func TestKstatus(t *testing.T) {
 	ns := namespace(t)
 
 	mac := gigasetExample(t, ns)
-	waitKstatus(t, ns, "office", &v1.DectBase{}, status.CurrentStatus)
-	waitKstatus(t, ns, "hs-1013", &v1.Handset{}, status.CurrentStatus)
+	waitKstatus(t, ns, "office", &dectv1alpha1.DectBase{}, status.CurrentStatus)
+	waitKstatus(t, ns, "hs-1013", &dectv1alpha1.Handset{}, status.CurrentStatus)
 
 	// Waiting for a person to register a handset (nothing delivered yet) is still Current.
-	h := get(t, ns, "hs-1013", &v1.Handset{})
-	if got := condition(h.Status.Conditions, v1.ConditionDelivered); got != "Unknown/NeverFetched" {
+	h := get(t, ns, "hs-1013", &dectv1alpha1.Handset{})
+	if got := condition(h.Status.Conditions, dectv1alpha1.ConditionDelivered); got != "Unknown/NeverFetched" {
 		t.Fatalf("Delivered = %s", got)
 	}
 
@@ -62,16 +62,16 @@ func TestKstatus(t *testing.T) {
 	if err := k8s.Delete(context.Background(), sec); err != nil {
 		t.Fatal(err)
 	}
-	waitKstatus(t, ns, "hs-1014", &v1.Handset{}, status.FailedStatus)
+	waitKstatus(t, ns, "hs-1014", &dectv1alpha1.Handset{}, status.FailedStatus)
 
 	// A newer base with the same MAC: Failed.
 	other := namespace(t)
 	time.Sleep(1100 * time.Millisecond)
 	create(t, newBase(other, "copy", mac))
-	waitKstatus(t, other, "copy", &v1.DectBase{}, status.FailedStatus)
+	waitKstatus(t, other, "copy", &dectv1alpha1.DectBase{}, status.FailedStatus)
 
 	// A spec change not yet observed: InProgress.
-	b := get(t, ns, "office", &v1.DectBase{})
+	b := get(t, ns, "office", &dectv1alpha1.DectBase{})
 	b.Generation++
 	if got := kstatusOf(t, b); got != status.InProgressStatus {
 		t.Errorf("a base with a newer generation than observed: %s, want InProgress", got)
@@ -83,23 +83,23 @@ func TestQuietAtRest(t *testing.T) {
 	ns := namespace(t)
 	gigasetExample(t, ns)
 	for _, name := range []string{"hs-1013", "hs-1014", "hs-1022"} {
-		waitHandset(t, ns, name, v1.ConditionReady, "True/Rendered")
+		waitHandset(t, ns, name, dectv1alpha1.ConditionReady, "True/Rendered")
 	}
-	waitBase(t, ns, "office", v1.ConditionReady, "True/Rendered")
+	waitBase(t, ns, "office", dectv1alpha1.ConditionReady, "True/Rendered")
 	// A fetch a minute ago: the registration window is open already, so no transition of
 	// it falls into the quiet period (that one would be a legitimate write).
 	deliver(t, ns, "office", clock.Now().Add(-time.Minute))
-	waitHandset(t, ns, "hs-1022", v1.ConditionDelivered, "True/Delivered")
-	waitWindow(t, ns, "office", v1.WindowStateOpen, nil)
+	waitHandset(t, ns, "hs-1022", dectv1alpha1.ConditionDelivered, "True/Delivered")
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateOpen, nil)
 
 	versions := func() map[string]string {
 		v := map[string]string{}
 		add := func(kind, name string, o client.Object) {
 			v[kind+"/"+name] = get(t, ns, name, o).GetResourceVersion()
 		}
-		add("DectBase", "office", &v1.DectBase{})
+		add("DectBase", "office", &dectv1alpha1.DectBase{})
 		for _, n := range []string{"hs-1013", "hs-1014", "hs-1022"} {
-			add("Handset", n, &v1.Handset{})
+			add("Handset", n, &dectv1alpha1.Handset{})
 		}
 		add("ConfigMap", provfile.ConfigMapName("office"), &corev1.ConfigMap{})
 		add("Secret", provfile.SecretName("office"), &corev1.Secret{})

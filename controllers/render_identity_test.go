@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/offline"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
@@ -43,7 +43,7 @@ func TestOfflineRenderIsByteIdentical(t *testing.T) {
 		create(t, &h)
 		time.Sleep(1100 * time.Millisecond)
 	}
-	waitBase(t, ns, base.Name, v1.ConditionReady, "True/Rendered")
+	waitBase(t, ns, base.Name, dectv1alpha1.ConditionReady, "True/Rendered")
 
 	key := provfile.FileKey(files[0].MAC)
 	eventually(t, "operator's file equals the offline render", func() error {

@@ -10,7 +10,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
 
@@ -19,7 +19,7 @@ import (
 func TestSecretsNeverLeak(t *testing.T) {
 	ns := namespace(t)
 	b := newBase(ns, "office", uniqueMAC())
-	b.Spec.WebPasswordSecretRef = &v1.SecretKeyRef{Name: "web"}
+	b.Spec.WebPasswordSecretRef = &dectv1alpha1.SecretKeyRef{Name: "web"}
 	create(t, b)
 	create(t, newSecret(ns, "web", "admin-LEAK-1"))
 	create(t, newSecret(ns, "sip-1013", "good-LEAK-2"))
@@ -28,9 +28,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	create(t, newSecret(ns, "sip-1014", `bad"LEAK-3`))
 	create(t, newHandset(ns, "bad", "office", "1014", "00ABB84A08"))
 
-	waitHandset(t, ns, "good", v1.ConditionReady, "True/Rendered")
-	waitHandset(t, ns, "bad", v1.ConditionReady, "False/InvalidSettings")
-	waitForEvent(t, ns, "bad", v1.ReasonInvalidSettings)
+	waitHandset(t, ns, "good", dectv1alpha1.ConditionReady, "True/Rendered")
+	waitHandset(t, ns, "bad", dectv1alpha1.ConditionReady, "False/InvalidSettings")
+	waitForEvent(t, ns, "bad", dectv1alpha1.ReasonInvalidSettings)
 
 	var seen []string
 	add := func(o any) {
@@ -41,9 +41,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 		seen = append(seen, string(raw))
 	}
 	add(get(t, ns, provfile.ConfigMapName("office"), &corev1.ConfigMap{}))
-	add(get(t, ns, "office", &v1.DectBase{}).Status)
-	add(get(t, ns, "good", &v1.Handset{}).Status)
-	add(get(t, ns, "bad", &v1.Handset{}).Status)
+	add(get(t, ns, "office", &dectv1alpha1.DectBase{}).Status)
+	add(get(t, ns, "good", &dectv1alpha1.Handset{}).Status)
+	add(get(t, ns, "bad", &dectv1alpha1.Handset{}).Status)
 	var events eventsv1.EventList
 	if err := k8s.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)

@@ -13,24 +13,24 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/window"
 )
 
 // reportStatus writes the status of the base and of each of its handsets, and returns the
 // next moment the registration window changes state by the clock alone.
-func (r *DectBaseReconciler) reportStatus(ctx context.Context, base *v1.DectBase, handsets []v1.Handset,
+func (r *DectBaseReconciler) reportStatus(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset,
 	out *assemble.Output, file fileState, authProblem *assemble.Problem, reopenedAt, now time.Time) (time.Time, error) {
 	st := base.Status.DeepCopy()
 	st.ObservedGeneration = base.Generation
 	st.MACAddress = out.Document.MAC
 	st.ConfigMapName = base.Name + "-provisioning"
 	st.URL = r.ServerURL
-	st.Document = &v1.DocumentStatus{Hash: file.hash, Generation: file.generation, RenderedAt: metav1.NewTime(file.renderedAt)}
+	st.Document = &dectv1alpha1.DocumentStatus{Hash: file.hash, Generation: file.generation, RenderedAt: metav1.NewTime(file.renderedAt)}
 
 	st.Slots = slotTable(out)
-	st.Handsets = v1.HandsetCounts{Total: int32(len(handsets))}
+	st.Handsets = dectv1alpha1.HandsetCounts{Total: int32(len(handsets))}
 
 	win, next := r.windowStatus(base, out, file, reopenedAt, now)
 	st.RegistrationWindow = win
@@ -68,7 +68,7 @@ func (r *DectBaseReconciler) reportStatus(ctx context.Context, base *v1.DectBase
 			slices.Sort(problems)
 			msg += fmt.Sprintf("; with problems: %s", summarise(problems, 5))
 		}
-		ready(&st.Conditions, base.Generation, v1.ReasonRendered, msg)
+		ready(&st.Conditions, base.Generation, dectv1alpha1.ReasonRendered, msg)
 	}
 	setDelivered(&st.Conditions, base.Generation, base.Status.LastDelivery, file.generation, "the current file")
 	setProtected(&st.Conditions, base)
@@ -77,11 +77,11 @@ func (r *DectBaseReconciler) reportStatus(ctx context.Context, base *v1.DectBase
 }
 
 // windowStatus is the registration window's status and its next transition.
-func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Output, file fileState, reopenedAt, now time.Time) (*v1.WindowStatus, time.Time) {
+func (r *DectBaseReconciler) windowStatus(base *dectv1alpha1.DectBase, out *assemble.Output, file fileState, reopenedAt, now time.Time) (*dectv1alpha1.WindowStatus, time.Time) {
 	w := out.Window
-	ws := &v1.WindowStatus{Mode: base.Spec.Registration.Window.Mode, Generation: file.generation}
+	ws := &dectv1alpha1.WindowStatus{Mode: base.Spec.Registration.Window.Mode, Generation: file.generation}
 	if ws.Mode == "" {
-		ws.Mode = v1.WindowAlways
+		ws.Mode = dectv1alpha1.WindowAlways
 	}
 	if w.Duration > 0 {
 		start := metav1.NewTime(time.Unix(w.Start, 0).UTC())
@@ -113,11 +113,11 @@ func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Outpu
 		fetchedAt = &t
 	}
 	obs := window.Observe(w, out.Reserved, fetchedAt, now)
-	ws.State = v1.WindowState(obs.State)
+	ws.State = dectv1alpha1.WindowState(obs.State)
 	ws.Message = obs.Message
 	ws.OpensAt = metaTime(obs.OpensAt)
 	ws.ClosesAt = metaTime(obs.ClosesAt)
-	if req := base.Annotations[v1.AnnotationReopenWindow]; req != "" {
+	if req := base.Annotations[dectv1alpha1.AnnotationReopenWindow]; req != "" {
 		ws.ReopenRequest = req
 	}
 	ws.ReopenedAt = metaTime(nonZero(reopenedAt))
@@ -125,17 +125,17 @@ func (r *DectBaseReconciler) windowStatus(base *v1.DectBase, out *assemble.Outpu
 }
 
 // slotTable lists the assigned slots of the document.
-func slotTable(out *assemble.Output) []v1.SlotAssignment {
-	var table []v1.SlotAssignment
+func slotTable(out *assemble.Output) []dectv1alpha1.SlotAssignment {
+	var table []dectv1alpha1.SlotAssignment
 	for slot, s := range out.Document.Slots {
 		if s.Owner != "" {
-			table = append(table, v1.SlotAssignment{Slot: int32(slot), Handset: s.Owner, IPUI: s.IPUI})
+			table = append(table, dectv1alpha1.SlotAssignment{Slot: int32(slot), Handset: s.Owner, IPUI: s.IPUI})
 		}
 	}
 	return table
 }
 
-func reservedIPUIs(table []v1.SlotAssignment) []string {
+func reservedIPUIs(table []dectv1alpha1.SlotAssignment) []string {
 	var ipuis []string
 	for _, s := range table {
 		if s.IPUI != "" {
@@ -147,8 +147,8 @@ func reservedIPUIs(table []v1.SlotAssignment) []string {
 
 // reportHandset writes one handset's status and tells whether the device has its
 // current settings.
-func (r *DectBaseReconciler) reportHandset(ctx context.Context, h *v1.Handset, o assemble.Handset, file fileState,
-	delivery *v1.Delivery, win *v1.WindowStatus) (bool, error) {
+func (r *DectBaseReconciler) reportHandset(ctx context.Context, h *dectv1alpha1.Handset, o assemble.Handset, file fileState,
+	delivery *dectv1alpha1.Delivery, win *dectv1alpha1.WindowStatus) (bool, error) {
 	st := h.Status.DeepCopy()
 	st.ObservedGeneration = h.Generation
 	st.Slot = nil
@@ -169,7 +169,7 @@ func (r *DectBaseReconciler) reportHandset(ctx context.Context, h *v1.Handset, o
 			st.SettingsHash = o.SettingsHash
 			st.SettingsGeneration = file.generation
 		}
-		ready(&st.Conditions, h.Generation, v1.ReasonRendered, fmt.Sprintf("rendered in slot %d (SIP account and handset %d on the device)", *o.Slot, *o.Slot+1))
+		ready(&st.Conditions, h.Generation, dectv1alpha1.ReasonRendered, fmt.Sprintf("rendered in slot %d (SIP account and handset %d on the device)", *o.Slot, *o.Slot+1))
 	}
 	delivered := setDelivered(&st.Conditions, h.Generation, delivery, st.SettingsGeneration, "the handset's current settings")
 
@@ -183,7 +183,7 @@ func (r *DectBaseReconciler) reportHandset(ctx context.Context, h *v1.Handset, o
 }
 
 // stall marks base as needing a person, and its handsets as waiting for it.
-func (r *DectBaseReconciler) stall(ctx context.Context, base *v1.DectBase, handsets []v1.Handset, reason, message string) error {
+func (r *DectBaseReconciler) stall(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, reason, message string) error {
 	st := base.Status.DeepCopy()
 	st.ObservedGeneration = base.Generation
 	notReady(&st.Conditions, base.Generation, reason, message)
@@ -194,7 +194,7 @@ func (r *DectBaseReconciler) stall(ctx context.Context, base *v1.DectBase, hands
 		h := &handsets[i]
 		hs := h.Status.DeepCopy()
 		hs.ObservedGeneration = h.Generation
-		notReady(&hs.Conditions, h.Generation, v1.ReasonBaseNotReady, fmt.Sprintf("DectBase %s is not ready: %s", base.Name, message))
+		notReady(&hs.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotReady, fmt.Sprintf("DectBase %s is not ready: %s", base.Name, message))
 		if err := r.patchHandsetStatus(ctx, h, hs); err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func (r *DectBaseReconciler) stall(ctx context.Context, base *v1.DectBase, hands
 	return nil
 }
 
-func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *v1.DectBase, st *v1.DectBaseStatus) error {
+func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *dectv1alpha1.DectBase, st *dectv1alpha1.DectBaseStatus) error {
 	patched := base.DeepCopy()
 	patched.Status = *st
 	if err := r.writeStatus(ctx, base, patched); err != nil {
@@ -211,7 +211,7 @@ func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *v1.DectB
 	return nil
 }
 
-func (r *DectBaseReconciler) patchHandsetStatus(ctx context.Context, h *v1.Handset, st *v1.HandsetStatus) error {
+func (r *DectBaseReconciler) patchHandsetStatus(ctx context.Context, h *dectv1alpha1.Handset, st *dectv1alpha1.HandsetStatus) error {
 	patched := h.DeepCopy()
 	patched.Status = *st
 	// A Handset deleted meanwhile needs no status.
@@ -241,7 +241,7 @@ func (r *DectBaseReconciler) eventOnChange(obj client.Object, before, after []me
 	if r.Recorder == nil {
 		return
 	}
-	was, now := meta.FindStatusCondition(before, v1.ConditionReady), meta.FindStatusCondition(after, v1.ConditionReady)
+	was, now := meta.FindStatusCondition(before, dectv1alpha1.ConditionReady), meta.FindStatusCondition(after, dectv1alpha1.ConditionReady)
 	if now == nil || (was != nil && was.Status == now.Status && was.Reason == now.Reason && was.Message == now.Message) {
 		return
 	}
@@ -256,49 +256,49 @@ func (r *DectBaseReconciler) eventOnChange(obj client.Object, before, after []me
 // ready sets Ready=True and removes Reconciling and Stalled, which kstatus wants present
 // only while true.
 func ready(conds *[]metav1.Condition, gen int64, reason, message string) {
-	setCondition(conds, gen, v1.ConditionReady, metav1.ConditionTrue, reason, message)
-	meta.RemoveStatusCondition(conds, v1.ConditionReconciling)
-	meta.RemoveStatusCondition(conds, v1.ConditionStalled)
+	setCondition(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionStalled)
 }
 
 // notReady sets Ready=False and Stalled=True: every problem the reconciler reports needs
 // a person (a missing Secret, a conflict, a bad override); transient API errors are
 // retried instead and never reach status.
 func notReady(conds *[]metav1.Condition, gen int64, reason, message string) {
-	setCondition(conds, gen, v1.ConditionReady, metav1.ConditionFalse, reason, message)
-	setCondition(conds, gen, v1.ConditionStalled, metav1.ConditionTrue, reason, message)
-	meta.RemoveStatusCondition(conds, v1.ConditionReconciling)
+	setCondition(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(conds, gen, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionReconciling)
 }
 
 // setDelivered reports whether the device fetched a file of generation gen or later, and
 // returns true when it did.
-func setDelivered(conds *[]metav1.Condition, objGen int64, d *v1.Delivery, gen int64, what string) bool {
+func setDelivered(conds *[]metav1.Condition, objGen int64, d *dectv1alpha1.Delivery, gen int64, what string) bool {
 	switch {
 	case d == nil:
-		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionUnknown, v1.ReasonNeverFetched,
+		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonNeverFetched,
 			"the device has not fetched its file yet: check that it is told the provisioning server's URL (status.url of the DectBase)")
 		return false
 	case gen > 0 && d.Generation >= gen:
 		// No time in the message: it would change with every re-check the server
 		// records, and rewrite every handset's status each time (status.lastDelivery
 		// of the DectBase has the time).
-		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionTrue, v1.ReasonDelivered,
+		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered,
 			fmt.Sprintf("the device fetched %s (file generation %d or later)", what, gen))
 		return true
 	default:
-		setCondition(conds, objGen, v1.ConditionDelivered, metav1.ConditionUnknown, v1.ReasonAwaitingFetch,
+		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonAwaitingFetch,
 			fmt.Sprintf("the device has file generation %d, not yet %s (generation %d); it fetches on reboot, on its update timer, or on a check-sync NOTIFY", d.Generation, what, gen))
 		return false
 	}
 }
 
-func setProtected(conds *[]metav1.Condition, base *v1.DectBase) {
+func setProtected(conds *[]metav1.Condition, base *dectv1alpha1.DectBase) {
 	if base.Spec.Provisioning.AuthSecretRef != nil {
-		setCondition(conds, base.Generation, v1.ConditionProtected, metav1.ConditionTrue, v1.ReasonDigestConfigured,
+		setCondition(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionTrue, dectv1alpha1.ReasonDigestConfigured,
 			"the device must authenticate with HTTP Digest to fetch its file")
 		return
 	}
-	setCondition(conds, base.Generation, v1.ConditionProtected, metav1.ConditionFalse, v1.ReasonUnprotected,
+	setCondition(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionFalse, dectv1alpha1.ReasonUnprotected,
 		"anyone who can reach the provisioning server can fetch this base's file, SIP passwords included: set spec.provisioning.authSecretRef")
 }
 

@@ -23,7 +23,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/operator"
 	"github.com/dect-operator/dect-operator/internal/provfile"
@@ -142,27 +142,27 @@ func create(t testing.TB, o client.Object) {
 	}
 }
 
-func newBase(ns, name, mac string) *v1.DectBase {
-	return &v1.DectBase{
+func newBase(ns, name, mac string) *dectv1alpha1.DectBase {
+	return &dectv1alpha1.DectBase{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: v1.DectBaseSpec{
+		Spec: dectv1alpha1.DectBaseSpec{
 			MACAddress: mac,
-			SIP:        &v1.SIPProvider{Domain: "pbx.example.com"},
+			SIP:        &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"},
 		},
 	}
 }
 
-func newHandset(ns, name, base, user, ipui string) *v1.Handset {
-	return &v1.Handset{
+func newHandset(ns, name, base, user, ipui string) *dectv1alpha1.Handset {
+	return &dectv1alpha1.Handset{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: v1.HandsetSpec{
-			BaseRef: v1.LocalObjectReference{Name: base},
+		Spec: dectv1alpha1.HandsetSpec{
+			BaseRef: dectv1alpha1.LocalObjectReference{Name: base},
 			IPUI:    ipui,
-			SIP: v1.HandsetSIP{
-				UserID:            v1.Text(user),
-				DisplayName:       v1.Text("N720_" + user),
+			SIP: dectv1alpha1.HandsetSIP{
+				UserID:            dectv1alpha1.Text(user),
+				DisplayName:       dectv1alpha1.Text("N720_" + user),
 				Mailbox:           "*2",
-				PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + user},
+				PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: "sip-" + user},
 			},
 		},
 	}
@@ -284,12 +284,12 @@ func waitCondition[T statusObject](t testing.TB, ns, name string, obj T, typ, wa
 	return obj
 }
 
-func waitHandset(t testing.TB, ns, name, typ, want string) *v1.Handset {
+func waitHandset(t testing.TB, ns, name, typ, want string) *dectv1alpha1.Handset {
 	t.Helper()
-	return waitCondition(t, ns, name, &v1.Handset{}, typ, want)
+	return waitCondition(t, ns, name, &dectv1alpha1.Handset{}, typ, want)
 }
 
-func waitBase(t testing.TB, ns, name, typ, want string) *v1.DectBase {
+func waitBase(t testing.TB, ns, name, typ, want string) *dectv1alpha1.DectBase {
 	t.Helper()
-	return waitCondition(t, ns, name, &v1.DectBase{}, typ, want)
+	return waitCondition(t, ns, name, &dectv1alpha1.DectBase{}, typ, want)
 }

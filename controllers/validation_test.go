@@ -8,19 +8,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 )
 
 // TestAdmissionRejectsInvalidObjects sends objects that one object's rules can refuse to
 // the real API server and checks each refusal carries the message written for people.
 func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 	ns := namespace(t)
-	base := func(mut func(*v1.DectBase)) client.Object {
+	base := func(mut func(*dectv1alpha1.DectBase)) client.Object {
 		b := newBase(ns, "b", "7C2F80CA21E4")
 		mut(b)
 		return b
 	}
-	handset := func(mut func(*v1.Handset)) client.Object {
+	handset := func(mut func(*dectv1alpha1.Handset)) client.Object {
 		h := newHandset(ns, "h", "b", "1013", "00ABC50871")
 		mut(h)
 		return h
@@ -40,44 +40,48 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		obj  client.Object
 		want string
 	}{
-		{"MAC too short", base(func(b *v1.DectBase) { b.Spec.MACAddress = "7C2F80CA21" }), "macAddress must be 12 hex digits"},
-		{"MAC with a non-hex digit", base(func(b *v1.DectBase) { b.Spec.MACAddress = "7C:2F:80:CA:21:EG" }), "macAddress must be 12 hex digits"},
-		{"MAC with mixed separators", base(func(b *v1.DectBase) { b.Spec.MACAddress = "7C:2F-80:CA:21:E4" }), "macAddress must be 12 hex digits"},
-		{"profile name with a quote", base(func(b *v1.DectBase) { b.Spec.ProfileName = `office "1"` }), "neither \" nor '"},
-		{"profile name outside Latin-1", base(func(b *v1.DectBase) { b.Spec.ProfileName = "office €" }), "printable Latin-1"},
-		{"profile name with a control character", base(func(b *v1.DectBase) { b.Spec.ProfileName = "a\tb" }), "printable Latin-1"},
-		{"SIP domain too long", base(func(b *v1.DectBase) { b.Spec.SIP.Domain = v1.Text(strings.Repeat("a", 75)) }), "may not be more than 74"},
-		{"SIP port out of range", base(func(b *v1.DectBase) { b.Spec.SIP.Port = 70000 }), "should be less than or equal to 65535"},
-		{"PIN of three digits", base(func(b *v1.DectBase) { b.Spec.Registration.PIN = "123" }), "pin must be exactly 4 digits"},
-		{"PIN with letters", base(func(b *v1.DectBase) { b.Spec.Registration.PIN = "12a4" }), "pin must be exactly 4 digits"},
-		{"scheduled window without start", base(func(b *v1.DectBase) {
-			b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowScheduled, Duration: dur("1h")}
+		{"MAC too short", base(func(b *dectv1alpha1.DectBase) { b.Spec.MACAddress = "7C2F80CA21" }), "macAddress must be 12 hex digits"},
+		{"MAC with a non-hex digit", base(func(b *dectv1alpha1.DectBase) { b.Spec.MACAddress = "7C:2F:80:CA:21:EG" }), "macAddress must be 12 hex digits"},
+		{"MAC with mixed separators", base(func(b *dectv1alpha1.DectBase) { b.Spec.MACAddress = "7C:2F-80:CA:21:E4" }), "macAddress must be 12 hex digits"},
+		{"profile name with a quote", base(func(b *dectv1alpha1.DectBase) { b.Spec.ProfileName = `office "1"` }), "neither \" nor '"},
+		{"profile name outside Latin-1", base(func(b *dectv1alpha1.DectBase) { b.Spec.ProfileName = "office €" }), "printable Latin-1"},
+		{"profile name with a control character", base(func(b *dectv1alpha1.DectBase) { b.Spec.ProfileName = "a\tb" }), "printable Latin-1"},
+		{"SIP domain too long", base(func(b *dectv1alpha1.DectBase) { b.Spec.SIP.Domain = dectv1alpha1.Text(strings.Repeat("a", 75)) }), "may not be more than 74"},
+		{"SIP port out of range", base(func(b *dectv1alpha1.DectBase) { b.Spec.SIP.Port = 70000 }), "should be less than or equal to 65535"},
+		{"PIN of three digits", base(func(b *dectv1alpha1.DectBase) { b.Spec.Registration.PIN = "123" }), "pin must be exactly 4 digits"},
+		{"PIN with letters", base(func(b *dectv1alpha1.DectBase) { b.Spec.Registration.PIN = "12a4" }), "pin must be exactly 4 digits"},
+		{"scheduled window without start", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowScheduled, Duration: dur("1h")}
 		}), "a Scheduled window needs start and duration"},
-		{"on-change window without duration", base(func(b *v1.DectBase) {
-			b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange}
+		{"on-change window without duration", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange}
 		}), "an OnChange window needs a duration"},
-		{"window duration too short", base(func(b *v1.DectBase) {
-			b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange, Duration: dur("10s")}
+		{"window duration too short", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange, Duration: dur("10s")}
 		}), "duration must be between 1m and 720h"},
-		{"always window with a duration", base(func(b *v1.DectBase) {
-			b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowAlways, Duration: dur("1h")}
+		{"always window with a duration", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowAlways, Duration: dur("1h")}
 		}), "an Always window takes neither start nor duration"},
-		{"re-registration too frequent", base(func(b *v1.DectBase) { b.Spec.SIP.ReRegistrationInterval = dur("1s") }), "reRegistrationInterval must be between 10s and 24h"},
-		{"malformed Secret name", base(func(b *v1.DectBase) { b.Spec.WebPasswordSecretRef = &v1.SecretKeyRef{Name: "Web_Password"} }), "must be a valid Secret name"},
-		{"extra item with both value and valueFrom", base(func(b *v1.DectBase) {
-			b.Spec.ExtraItems = []v1.ExtraItem{{ID: "BS_IP_Data.ucB_X", Value: str("1"), ValueFrom: &v1.SecretKeyRef{Name: "s"}}}
+		{"re-registration too frequent", base(func(b *dectv1alpha1.DectBase) { b.Spec.SIP.ReRegistrationInterval = dur("1s") }), "reRegistrationInterval must be between 10s and 24h"},
+		{"malformed Secret name", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.WebPasswordSecretRef = &dectv1alpha1.SecretKeyRef{Name: "Web_Password"}
+		}), "must be a valid Secret name"},
+		{"extra item with both value and valueFrom", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.ExtraItems = []dectv1alpha1.ExtraItem{{ID: "BS_IP_Data.ucB_X", Value: str("1"), ValueFrom: &dectv1alpha1.SecretKeyRef{Name: "s"}}}
 		}), "set exactly one of value and valueFrom"},
-		{"extra item with a malformed ID", base(func(b *v1.DectBase) { b.Spec.ExtraItems = []v1.ExtraItem{{ID: "not an id", Value: str("1")}} }), "id must be a parameter path"},
-		{"allowed source that is no CIDR", base(func(b *v1.DectBase) { b.Spec.Provisioning.AllowedSourceCIDRs = []string{"10.0.0.300/8"} }), "each allowed source must be a CIDR"},
-		{"IPUI of nine digits", handset(func(h *v1.Handset) { h.Spec.IPUI = "00ABC5087" }), "ipui must be 10 hex digits"},
-		{"IPUI with a non-hex digit", handset(func(h *v1.Handset) { h.Spec.IPUI = "00 AB C5 08 7Z" }), "ipui must be 10 hex digits"},
-		{"slot 100", handset(func(h *v1.Handset) { h.Spec.Slot = slot(100) }), "should be less than or equal to 99"},
-		{"negative slot", handset(func(h *v1.Handset) { h.Spec.Slot = slot(-1) }), "should be greater than or equal to 0"},
-		{"empty user ID", handset(func(h *v1.Handset) { h.Spec.SIP.UserID = "" }), "should be at least 1 chars long"},
-		{"display name with an apostrophe", handset(func(h *v1.Handset) { h.Spec.SIP.DisplayName = "O'Brien" }), "neither \" nor '"},
-		{"display name in Cyrillic", handset(func(h *v1.Handset) { h.Spec.SIP.DisplayName = "Иван" }), "printable Latin-1"},
-		{"display name too long", handset(func(h *v1.Handset) { h.Spec.SIP.DisplayName = v1.Text(strings.Repeat("x", 33)) }), "may not be more than 32"},
-		{"password Secret key malformed", handset(func(h *v1.Handset) { h.Spec.SIP.PasswordSecretRef.Key = "pass word" }), "must be a valid Secret key"},
+		{"extra item with a malformed ID", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.ExtraItems = []dectv1alpha1.ExtraItem{{ID: "not an id", Value: str("1")}}
+		}), "id must be a parameter path"},
+		{"allowed source that is no CIDR", base(func(b *dectv1alpha1.DectBase) { b.Spec.Provisioning.AllowedSourceCIDRs = []string{"10.0.0.300/8"} }), "each allowed source must be a CIDR"},
+		{"IPUI of nine digits", handset(func(h *dectv1alpha1.Handset) { h.Spec.IPUI = "00ABC5087" }), "ipui must be 10 hex digits"},
+		{"IPUI with a non-hex digit", handset(func(h *dectv1alpha1.Handset) { h.Spec.IPUI = "00 AB C5 08 7Z" }), "ipui must be 10 hex digits"},
+		{"slot 100", handset(func(h *dectv1alpha1.Handset) { h.Spec.Slot = slot(100) }), "should be less than or equal to 99"},
+		{"negative slot", handset(func(h *dectv1alpha1.Handset) { h.Spec.Slot = slot(-1) }), "should be greater than or equal to 0"},
+		{"empty user ID", handset(func(h *dectv1alpha1.Handset) { h.Spec.SIP.UserID = "" }), "should be at least 1 chars long"},
+		{"display name with an apostrophe", handset(func(h *dectv1alpha1.Handset) { h.Spec.SIP.DisplayName = "O'Brien" }), "neither \" nor '"},
+		{"display name in Cyrillic", handset(func(h *dectv1alpha1.Handset) { h.Spec.SIP.DisplayName = "Иван" }), "printable Latin-1"},
+		{"display name too long", handset(func(h *dectv1alpha1.Handset) { h.Spec.SIP.DisplayName = dectv1alpha1.Text(strings.Repeat("x", 33)) }), "may not be more than 32"},
+		{"password Secret key malformed", handset(func(h *dectv1alpha1.Handset) { h.Spec.SIP.PasswordSecretRef.Key = "pass word" }), "must be a valid Secret key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 )
 
 // deliver records a fetch of the base's current file, as the provisioning server does.
@@ -17,10 +17,10 @@ import (
 // the fetch is of a file that holds them.
 func deliver(t testing.TB, ns, base string, at time.Time) {
 	t.Helper()
-	var b *v1.DectBase
+	var b *dectv1alpha1.DectBase
 	eventually(t, "status with every reservation", func() error {
-		b = get(t, ns, base, &v1.DectBase{})
-		var hs v1.HandsetList
+		b = get(t, ns, base, &dectv1alpha1.DectBase{})
+		var hs dectv1alpha1.HandsetList
 		if err := k8s.List(context.Background(), &hs, client.InNamespace(ns)); err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func deliver(t testing.TB, ns, base string, at time.Time) {
 		return nil
 	})
 	patched := b.DeepCopy()
-	patched.Status.LastDelivery = &v1.Delivery{
+	patched.Status.LastDelivery = &dectv1alpha1.Delivery{
 		Time: metav1.NewTime(at), Source: "192.0.2.10", Hash: b.Status.Document.Hash, Generation: b.Status.Document.Generation,
 		UserAgent: "Gigaset N720 DM PRO/70.108.00.000.000;" + b.Status.MACAddress, Firmware: "70.108.00.000.000",
 	}
@@ -54,7 +54,7 @@ func deliver(t testing.TB, ns, base string, at time.Time) {
 // touch makes the reconciler look at the base again (after the test moved the clock).
 func touch(t testing.TB, ns, base, key, value string) {
 	t.Helper()
-	b := get(t, ns, base, &v1.DectBase{})
+	b := get(t, ns, base, &dectv1alpha1.DectBase{})
 	patched := b.DeepCopy()
 	if patched.Annotations == nil {
 		patched.Annotations = map[string]string{}
@@ -65,11 +65,11 @@ func touch(t testing.TB, ns, base, key, value string) {
 	}
 }
 
-func waitWindow(t testing.TB, ns, base string, want v1.WindowState, check func(*v1.WindowStatus) error) *v1.DectBase {
+func waitWindow(t testing.TB, ns, base string, want dectv1alpha1.WindowState, check func(*dectv1alpha1.WindowStatus) error) *dectv1alpha1.DectBase {
 	t.Helper()
-	var b v1.DectBase
+	var b dectv1alpha1.DectBase
 	eventually(t, fmt.Sprintf("window %s", want), func() error {
-		b = *get(t, ns, base, &v1.DectBase{})
+		b = *get(t, ns, base, &dectv1alpha1.DectBase{})
 		w := b.Status.RegistrationWindow
 		if w == nil {
 			return fmt.Errorf("no window in status")
@@ -88,46 +88,46 @@ func waitWindow(t testing.TB, ns, base string, want v1.WindowState, check func(*
 func TestRegistrationWindowOnChange(t *testing.T) {
 	ns := namespace(t)
 	b := newBase(ns, "office", uniqueMAC())
-	b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
+	b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
 	create(t, b)
-	waitWindow(t, ns, "office", v1.WindowStateIdle, nil)
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateIdle, nil)
 
 	create(t, newSecret(ns, "sip-1013", "pw"))
 	create(t, newHandset(ns, "hs-1013", "office", "1013", "00ABC50871"))
-	got := waitWindow(t, ns, "office", v1.WindowStateScheduled, func(w *v1.WindowStatus) error {
+	got := waitWindow(t, ns, "office", dectv1alpha1.WindowStateScheduled, func(w *dectv1alpha1.WindowStatus) error {
 		if w.Start == nil || w.Duration == nil || w.Duration.Duration != time.Hour || w.OpensAt != nil {
 			return fmt.Errorf("window %+v", w)
 		}
 		return nil
 	})
 	start := got.Status.RegistrationWindow.Start.Time
-	h := waitHandset(t, ns, "hs-1013", v1.ConditionReady, "True/Rendered")
-	if h.Status.RegistrationWindow == nil || h.Status.RegistrationWindow.State != v1.WindowStateScheduled {
+	h := waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionReady, "True/Rendered")
+	if h.Status.RegistrationWindow == nil || h.Status.RegistrationWindow.State != dectv1alpha1.WindowStateScheduled {
 		t.Errorf("handset window: %+v", h.Status.RegistrationWindow)
 	}
 
 	// The device fetches: the window opens 30 seconds later.
 	fetched := clock.Now().Truncate(time.Second)
 	deliver(t, ns, "office", fetched)
-	waitWindow(t, ns, "office", v1.WindowStateScheduled, func(w *v1.WindowStatus) error {
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateScheduled, func(w *dectv1alpha1.WindowStatus) error {
 		if w.OpensAt == nil || !w.OpensAt.Time.Equal(fetched.Add(30*time.Second)) {
 			return fmt.Errorf("opensAt %v, want fetch+30s", w.OpensAt)
 		}
 		return nil
 	})
-	waitHandset(t, ns, "hs-1013", v1.ConditionDelivered, "True/Delivered")
+	waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionDelivered, "True/Delivered")
 
 	clock.Advance(31 * time.Second)
 	touch(t, ns, "office", "test/step", "open")
-	waitWindow(t, ns, "office", v1.WindowStateOpen, nil)
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateOpen, nil)
 
 	// Nothing that leaves the reservations alone moves the window.
-	h = get(t, ns, "hs-1013", &v1.Handset{})
+	h = get(t, ns, "hs-1013", &dectv1alpha1.Handset{})
 	h.Spec.SIP.DisplayName = "Renamed"
 	if err := k8s.Update(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}
-	waitWindow(t, ns, "office", v1.WindowStateOpen, func(w *v1.WindowStatus) error {
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateOpen, func(w *dectv1alpha1.WindowStatus) error {
 		if !w.Start.Time.Equal(start) {
 			return fmt.Errorf("start moved from %v to %v", start, w.Start.Time)
 		}
@@ -136,11 +136,11 @@ func TestRegistrationWindowOnChange(t *testing.T) {
 
 	clock.Advance(time.Hour)
 	touch(t, ns, "office", "test/step", "closed")
-	waitWindow(t, ns, "office", v1.WindowStateClosed, nil)
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateClosed, nil)
 
 	// A person asks for a new window.
-	touch(t, ns, "office", v1.AnnotationReopenWindow, "2026-11-26T10:00:00Z")
-	reopened := waitWindow(t, ns, "office", v1.WindowStateScheduled, func(w *v1.WindowStatus) error {
+	touch(t, ns, "office", dectv1alpha1.AnnotationReopenWindow, "2026-11-26T10:00:00Z")
+	reopened := waitWindow(t, ns, "office", dectv1alpha1.WindowStateScheduled, func(w *dectv1alpha1.WindowStatus) error {
 		if w.ReopenRequest != "2026-11-26T10:00:00Z" || w.ReopenedAt == nil || !w.Start.Time.After(start) {
 			return fmt.Errorf("not reopened: %+v", w)
 		}
@@ -148,7 +148,7 @@ func TestRegistrationWindowOnChange(t *testing.T) {
 	})
 	// The same request is acted on once: another reconcile keeps that window.
 	touch(t, ns, "office", "test/step", "again")
-	waitWindow(t, ns, "office", v1.WindowStateScheduled, func(w *v1.WindowStatus) error {
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateScheduled, func(w *dectv1alpha1.WindowStatus) error {
 		if !w.Start.Equal(reopened.Status.RegistrationWindow.Start) {
 			return fmt.Errorf("window moved again: %v -> %v", reopened.Status.RegistrationWindow.Start, w.Start)
 		}
@@ -157,12 +157,12 @@ func TestRegistrationWindowOnChange(t *testing.T) {
 
 	// A replaced IPUI (a new handset for the same person) opens a new window too.
 	clock.Advance(2 * time.Minute)
-	h = get(t, ns, "hs-1013", &v1.Handset{})
+	h = get(t, ns, "hs-1013", &dectv1alpha1.Handset{})
 	h.Spec.IPUI = "00ABB84A08"
 	if err := k8s.Update(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}
-	waitWindow(t, ns, "office", v1.WindowStateScheduled, func(w *v1.WindowStatus) error {
+	waitWindow(t, ns, "office", dectv1alpha1.WindowStateScheduled, func(w *dectv1alpha1.WindowStatus) error {
 		if !w.Start.Time.After(reopened.Status.RegistrationWindow.Start.Time) {
 			return fmt.Errorf("start %v did not move after the IPUI changed", w.Start)
 		}
@@ -174,13 +174,13 @@ func TestRegistrationWindowScheduledAndAlways(t *testing.T) {
 	ns := namespace(t)
 	start := metav1.NewTime(clock.Now().Add(2 * time.Hour).Truncate(time.Second))
 	b := newBase(ns, "sched", uniqueMAC())
-	b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowScheduled, Start: &start, Duration: &metav1.Duration{Duration: time.Hour}}
+	b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowScheduled, Start: &start, Duration: &metav1.Duration{Duration: time.Hour}}
 	create(t, b)
 	create(t, newSecret(ns, "sip-1013", "pw"))
 	create(t, newHandset(ns, "hs", "sched", "1013", "00ABC50871"))
-	waitHandset(t, ns, "hs", v1.ConditionReady, "True/Rendered")
+	waitHandset(t, ns, "hs", dectv1alpha1.ConditionReady, "True/Rendered")
 	deliver(t, ns, "sched", clock.Now())
-	waitWindow(t, ns, "sched", v1.WindowStateScheduled, func(w *v1.WindowStatus) error {
+	waitWindow(t, ns, "sched", dectv1alpha1.WindowStateScheduled, func(w *dectv1alpha1.WindowStatus) error {
 		if w.OpensAt == nil || !w.OpensAt.Equal(&start) {
 			return fmt.Errorf("opensAt %v, want the scheduled start %v", w.OpensAt, start)
 		}
@@ -191,9 +191,9 @@ func TestRegistrationWindowScheduledAndAlways(t *testing.T) {
 	create(t, a)
 	h := newHandset(ns, "hs2", "always", "1013", "00ABC50872")
 	create(t, h)
-	waitHandset(t, ns, "hs2", v1.ConditionReady, "True/Rendered")
+	waitHandset(t, ns, "hs2", dectv1alpha1.ConditionReady, "True/Rendered")
 	deliver(t, ns, "always", clock.Now().Add(-time.Minute))
-	waitWindow(t, ns, "always", v1.WindowStateOpen, func(w *v1.WindowStatus) error {
+	waitWindow(t, ns, "always", dectv1alpha1.WindowStateOpen, func(w *dectv1alpha1.WindowStatus) error {
 		if w.ClosesAt != nil || w.Start != nil {
 			return fmt.Errorf("an always-open window has an end: %+v", w)
 		}

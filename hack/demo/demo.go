@@ -23,7 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/operator"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 )
@@ -165,7 +165,7 @@ Press Ctrl-C to stop.`, kubeconfig, kubectl, o.Namespace, kubectl, base.Name, o.
 // fetchAndRegister makes the simulated device fetch its file, and its handsets register.
 // The device runs on simulated time so that the 30-second opening delay of the
 // registration window passes at once.
-func fetchAndRegister(ctx context.Context, base *v1.DectBase, url string, say func(string, ...any)) (*simulator.Device, *simulator.FakeClock, error) {
+func fetchAndRegister(ctx context.Context, base *dectv1alpha1.DectBase, url string, say func(string, ...any)) (*simulator.Device, *simulator.FakeClock, error) {
 	clock := simulator.NewFakeClock(time.Now())
 	dev, err := simulator.New(simulator.Config{MAC: base.Spec.MACAddress, MACID: macIDFor(base.Status.MACAddress), Clock: clock})
 	if err != nil {
@@ -200,8 +200,8 @@ func macIDFor(mac string) string { return mac + "-0000" }
 func waitReady(ctx context.Context, c client.Client, ns string, say func(string, ...any)) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
-		var bases v1.DectBaseList
-		var handsets v1.HandsetList
+		var bases dectv1alpha1.DectBaseList
+		var handsets dectv1alpha1.HandsetList
 		if err := c.List(ctx, &bases, client.InNamespace(ns)); err != nil {
 			return err
 		}
@@ -210,12 +210,12 @@ func waitReady(ctx context.Context, c client.Client, ns string, say func(string,
 		}
 		var waiting []string
 		for _, b := range bases.Items {
-			if !meta.IsStatusConditionTrue(b.Status.Conditions, v1.ConditionReady) {
+			if !meta.IsStatusConditionTrue(b.Status.Conditions, dectv1alpha1.ConditionReady) {
 				waiting = append(waiting, "DectBase "+b.Name)
 			}
 		}
 		for _, h := range handsets.Items {
-			if !meta.IsStatusConditionTrue(h.Status.Conditions, v1.ConditionReady) {
+			if !meta.IsStatusConditionTrue(h.Status.Conditions, dectv1alpha1.ConditionReady) {
 				waiting = append(waiting, "Handset "+h.Name)
 			}
 		}
@@ -236,7 +236,7 @@ func waitReady(ctx context.Context, c client.Client, ns string, say func(string,
 
 // applySamples creates the objects of the samples folder's kustomization, in its order,
 // and returns the DectBase once the operator has reported on it.
-func applySamples(ctx context.Context, c client.Client, dir, ns string) (*v1.DectBase, error) {
+func applySamples(ctx context.Context, c client.Client, dir, ns string) (*dectv1alpha1.DectBase, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func applySamples(ctx context.Context, c client.Client, dir, ns string) (*v1.Dec
 	if baseName == "" {
 		return nil, fmt.Errorf("%s holds no DectBase", dir)
 	}
-	var base v1.DectBase
+	var base dectv1alpha1.DectBase
 	for {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: baseName}, &base); err != nil {
 			return nil, err

@@ -43,7 +43,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 	"github.com/dect-operator/dect-operator/internal/window"
 	"github.com/dect-operator/dect-operator/test/e2e/harness"
@@ -249,12 +249,12 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 				StringData: map[string]string{"macID": macID}}, "secrets"); err != nil {
 				return err
 			}
-			return d.create(ctx, &v1.DectBase{
+			return d.create(ctx, &dectv1alpha1.DectBase{
 				ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: b.name},
-				Spec: v1.DectBaseSpec{
+				Spec: dectv1alpha1.DectBaseSpec{
 					MACAddress:   mac,
-					SIP:          &v1.SIPProvider{Domain: "pbx.example.com"},
-					Provisioning: v1.Provisioning{AuthSecretRef: &v1.LocalObjectReference{Name: "device-auth"}},
+					SIP:          &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"},
+					Provisioning: dectv1alpha1.Provisioning{AuthSecretRef: &dectv1alpha1.LocalObjectReference{Name: "device-auth"}},
 				},
 			}, "dectbases")
 		})
@@ -273,13 +273,13 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 					StringData: map[string]string{"password": "pw-" + user}}, "secrets"); err != nil {
 					return err
 				}
-				return d.create(ctx, &v1.Handset{
+				return d.create(ctx, &dectv1alpha1.Handset{
 					ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "hs-" + user},
-					Spec: v1.HandsetSpec{
-						BaseRef: v1.LocalObjectReference{Name: b.name},
+					Spec: dectv1alpha1.HandsetSpec{
+						BaseRef: dectv1alpha1.LocalObjectReference{Name: b.name},
 						IPUI:    fmt.Sprintf("00B%02X%05X", i, j),
-						SIP: v1.HandsetSIP{UserID: v1.Text(user), DisplayName: v1.Text("User " + user), Mailbox: "*2",
-							PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + user}},
+						SIP: dectv1alpha1.HandsetSIP{UserID: dectv1alpha1.Text(user), DisplayName: dectv1alpha1.Text("User " + user), Mailbox: "*2",
+							PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: "sip-" + user}},
 					},
 				}, "handsets")
 			})
@@ -333,7 +333,7 @@ func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Ti
 	deadline := start.Add(d.c.timeout)
 	lastLog := time.Now()
 	for {
-		var list v1.DectBaseList
+		var list dectv1alpha1.DectBaseList
 		if err := d.k.List(ctx, &list); err != nil {
 			return err
 		}
@@ -370,8 +370,8 @@ func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Ti
 	}
 }
 
-func baseReady(b *v1.DectBase, handsets int) bool {
-	c := meta.FindStatusCondition(b.Status.Conditions, v1.ConditionReady)
+func baseReady(b *dectv1alpha1.DectBase, handsets int) bool {
+	c := meta.FindStatusCondition(b.Status.Conditions, dectv1alpha1.ConditionReady)
 	h := b.Status.Handsets
 	return b.Status.ObservedGeneration == b.Generation && c != nil && c.Status == metav1.ConditionTrue &&
 		int(h.Total) == handsets && int(h.Assigned) == handsets && int(h.Ready) == handsets
@@ -409,10 +409,10 @@ func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (time.Dur
 	if slot < 0 {
 		return 0, fmt.Errorf("%s: user %s is on no slot of the device", b.ns, user)
 	}
-	name := v1.Text(fmt.Sprintf("Changed %d", n))
+	name := dectv1alpha1.Text(fmt.Sprintf("Changed %d", n))
 	start := time.Now()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var h v1.Handset
+		var h dectv1alpha1.Handset
 		if err := d.k.Get(ctx, types.NamespacedName{Namespace: b.ns, Name: "hs-" + user}, &h); err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/slots"
 	"github.com/dect-operator/dect-operator/internal/window"
@@ -31,8 +31,8 @@ type Secrets map[string]map[string][]byte
 
 // Input is everything one assembly reads.
 type Input struct {
-	Base     *v1.DectBase
-	Handsets []v1.Handset
+	Base     *dectv1alpha1.DectBase
+	Handsets []dectv1alpha1.Handset
 	Secrets  Secrets
 	// Previous is the file the device was last given (document and credentials joined and
 	// parsed), or nil for a new base. It is the durable record of the slots and of each
@@ -48,7 +48,7 @@ type Input struct {
 
 // Problem is why an object's current settings are not what the device is given.
 type Problem struct {
-	Reason  string // an API condition reason, e.g. v1.ReasonSecretNotFound
+	Reason  string // an API condition reason, e.g. dectv1alpha1.ReasonSecretNotFound
 	Message string // for the person who declared the object; never holds a secret
 }
 
@@ -82,7 +82,7 @@ type Output struct {
 
 // Profile is the device profile of base: the built-in N720 table with the base's
 // parameter overrides applied.
-func Profile(base *v1.DectBase) (*gigaset.Profile, error) {
+func Profile(base *dectv1alpha1.DectBase) (*gigaset.Profile, error) {
 	o := make([]gigaset.Override, 0, len(base.Spec.ParameterOverrides))
 	for _, po := range base.Spec.ParameterOverrides {
 		o = append(o, gigaset.Override{Param: gigaset.Param(po.Parameter), ID: po.ID, Encoding: gigaset.Encoding(po.Encoding)})
@@ -136,7 +136,7 @@ func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, erro
 		}
 	}
 	if len(baseProblems) > 0 {
-		out.BaseProblem = &Problem{Reason: v1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
+		out.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
 	}
 
 	assignSlots(in, hashKey, out)
@@ -145,7 +145,7 @@ func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, erro
 	}
 
 	out.Window = window.Plan(window.Request{
-		Mode:                window.Mode(cmp.Or(base.Spec.Registration.Window.Mode, v1.WindowAlways)),
+		Mode:                window.Mode(cmp.Or(base.Spec.Registration.Window.Mode, dectv1alpha1.WindowAlways)),
 		Start:               timeOrZero(base.Spec.Registration.Window.Start),
 		Duration:            durationOrZero(base.Spec.Registration.Window.Duration),
 		Previous:            previousWindow(in.Previous),
@@ -171,7 +171,7 @@ func assignSlots(in Input, hashKey []byte, out *Output) {
 	}
 
 	claims := make([]slots.Claim, 0, len(in.Handsets))
-	byName := map[string]*v1.Handset{}
+	byName := map[string]*dectv1alpha1.Handset{}
 	ipuis := map[string]string{}
 	for i := range in.Handsets {
 		h := &in.Handsets[i]
@@ -223,7 +223,7 @@ func assignSlots(in Input, hashKey []byte, out *Output) {
 }
 
 // slotSettings is the slot a Handset asks for, or the problem that prevents it.
-func slotSettings(h *v1.Handset, ipui string, secrets Secrets) (gigaset.Slot, *Problem) {
+func slotSettings(h *dectv1alpha1.Handset, ipui string, secrets Secrets) (gigaset.Slot, *Problem) {
 	sip := h.Spec.SIP
 	s := gigaset.Slot{
 		Owner:          h.Name,
@@ -238,7 +238,7 @@ func slotSettings(h *v1.Handset, ipui string, secrets Secrets) (gigaset.Slot, *P
 	}
 	pw, ok := secrets.value(&sip.PasswordSecretRef)
 	if !ok {
-		return s, &Problem{Reason: v1.ReasonSecretNotFound, Message: missing(&sip.PasswordSecretRef)}
+		return s, &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: missing(&sip.PasswordSecretRef)}
 	}
 	s.Password = pw
 	return s, nil
@@ -263,7 +263,7 @@ func validate(previous *gigaset.Document, profile *gigaset.Profile, out *Output)
 			name := doc.Slots[fe.Slot].Owner
 			h := out.Handsets[name]
 			if h.Problem == nil {
-				h.Problem = &Problem{Reason: v1.ReasonInvalidSettings, Message: fe.Field + ": " + fe.Msg}
+				h.Problem = &Problem{Reason: dectv1alpha1.ReasonInvalidSettings, Message: fe.Field + ": " + fe.Msg}
 				h.SettingsHash = ""
 			}
 			if pass == 0 {
@@ -324,7 +324,7 @@ func settingsHash(key []byte, slot int, s gigaset.Slot) string {
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 
-func (s Secrets) value(ref *v1.SecretKeyRef) (string, bool) {
+func (s Secrets) value(ref *dectv1alpha1.SecretKeyRef) (string, bool) {
 	data, ok := s[ref.Name]
 	if !ok {
 		return "", false
@@ -336,11 +336,11 @@ func (s Secrets) value(ref *v1.SecretKeyRef) (string, bool) {
 	return string(v), true
 }
 
-func missing(ref *v1.SecretKeyRef) string {
+func missing(ref *dectv1alpha1.SecretKeyRef) string {
 	return fmt.Sprintf("Secret %s has no key %q (or does not exist)", ref.Name, cmp.Or(ref.Key, "password"))
 }
 
-func enabled(h *v1.Handset) bool { return h.Spec.Enabled == nil || *h.Spec.Enabled }
+func enabled(h *dectv1alpha1.Handset) bool { return h.Spec.Enabled == nil || *h.Spec.Enabled }
 
 func reservations(d *gigaset.Document) []string {
 	var r []string
@@ -372,7 +372,7 @@ func previousExtra(d *gigaset.Document, id string) (string, bool) {
 	return "", false
 }
 
-func provider(sip *v1.SIPProvider) *gigaset.Provider {
+func provider(sip *dectv1alpha1.SIPProvider) *gigaset.Provider {
 	if sip == nil {
 		return nil
 	}
@@ -397,7 +397,7 @@ func provider(sip *v1.SIPProvider) *gigaset.Provider {
 	return p
 }
 
-func timeSettings(t *v1.TimeSettings) *gigaset.Time {
+func timeSettings(t *dectv1alpha1.TimeSettings) *gigaset.Time {
 	if t == nil {
 		return nil
 	}

@@ -7,27 +7,27 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/window"
 )
 
 var now = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-func base() *v1.DectBase {
-	return &v1.DectBase{
+func base() *dectv1alpha1.DectBase {
+	return &dectv1alpha1.DectBase{
 		ObjectMeta: metav1.ObjectMeta{Name: "office", Namespace: "ns"},
-		Spec:       v1.DectBaseSpec{MACAddress: "7c:2f:80:ca:21:e4", SIP: &v1.SIPProvider{Domain: "pbx.example.com"}},
+		Spec:       dectv1alpha1.DectBaseSpec{MACAddress: "7c:2f:80:ca:21:e4", SIP: &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"}},
 	}
 }
 
-func handset(name, user, ipui string, minute int) v1.Handset {
-	return v1.Handset{
+func handset(name, user, ipui string, minute int) dectv1alpha1.Handset {
+	return dectv1alpha1.Handset{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", CreationTimestamp: metav1.NewTime(now.Add(time.Duration(minute) * time.Minute))},
-		Spec: v1.HandsetSpec{
-			BaseRef: v1.LocalObjectReference{Name: "office"},
+		Spec: dectv1alpha1.HandsetSpec{
+			BaseRef: dectv1alpha1.LocalObjectReference{Name: "office"},
 			IPUI:    ipui,
-			SIP:     v1.HandsetSIP{UserID: v1.Text(user), DisplayName: v1.Text("N720_" + user), Mailbox: "*2", PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + user}},
+			SIP:     dectv1alpha1.HandsetSIP{UserID: dectv1alpha1.Text(user), DisplayName: dectv1alpha1.Text("N720_" + user), Mailbox: "*2", PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: "sip-" + user}},
 		},
 	}
 }
@@ -60,7 +60,7 @@ func assemble(t *testing.T, in Input) *Output {
 
 func TestAssembleGigasetExample(t *testing.T) {
 	out := assemble(t, Input{
-		Handsets: []v1.Handset{handset("c", "1022", "00 AB 9E 31 C2", 3), handset("a", "1013", "00 AB C5 08 71", 1), handset("b", "1014", "00ABB84A08", 2)},
+		Handsets: []dectv1alpha1.Handset{handset("c", "1022", "00 AB 9E 31 C2", 3), handset("a", "1013", "00 AB C5 08 71", 1), handset("b", "1014", "00ABB84A08", 2)},
 		Secrets:  secrets("1013", "1014", "1022"),
 	})
 	d := out.Document
@@ -88,7 +88,7 @@ func TestAssembleGigasetExample(t *testing.T) {
 
 func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
 	first := assemble(t, Input{
-		Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
+		Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
 		Secrets:  secrets("1013", "1014"),
 	})
 	lastGood := first.Document.Slots[1]
@@ -96,20 +96,20 @@ func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
 	tests := []struct {
 		name    string
 		secrets Secrets
-		mutate  func(h *v1.Handset)
+		mutate  func(h *dectv1alpha1.Handset)
 		reason  string
 	}{
-		{"Secret missing", secrets("1013"), nil, v1.ReasonSecretNotFound},
-		{"key missing", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"other": []byte("x")}}, nil, v1.ReasonSecretNotFound},
-		{"password with a quote", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte(`se"cret`)}}, nil, v1.ReasonInvalidSettings},
-		{"password outside Latin-1", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte("пароль")}}, nil, v1.ReasonInvalidSettings},
+		{"Secret missing", secrets("1013"), nil, dectv1alpha1.ReasonSecretNotFound},
+		{"key missing", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"other": []byte("x")}}, nil, dectv1alpha1.ReasonSecretNotFound},
+		{"password with a quote", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte(`se"cret`)}}, nil, dectv1alpha1.ReasonInvalidSettings},
+		{"password outside Latin-1", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte("пароль")}}, nil, dectv1alpha1.ReasonInvalidSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := handset("b", "1014", "00ABB84A08", 2)
 			b.Spec.SIP.DisplayName = "Changed meanwhile"
 			out := assemble(t, Input{
-				Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1), b},
+				Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), b},
 				Secrets:  tt.secrets,
 				Previous: &first.Document,
 			})
@@ -132,7 +132,7 @@ func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
 	}
 
 	t.Run("new handset with a problem holds an empty slot", func(t *testing.T) {
-		out := assemble(t, Input{Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: Secrets{}})
+		out := assemble(t, Input{Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: Secrets{}})
 		if s := out.Document.Slots[0]; s != (gigaset.Slot{Owner: "a"}) {
 			t.Errorf("slot 0 = %+v, want claimed and inactive", s)
 		}
@@ -141,13 +141,13 @@ func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
 
 func TestAssembleDuplicateIPUIDropsTheLosersReservation(t *testing.T) {
 	first := assemble(t, Input{
-		Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
+		Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
 		Secrets:  secrets("1013", "1014"),
 	})
 	// The older handset takes the younger one's IPUI: the younger loses it and keeps its
 	// slot, but its last good reservation must go, or the device would get one IPUI twice.
 	a := handset("a", "1013", "00ABB84A08", 1)
-	out := assemble(t, Input{Handsets: []v1.Handset{a, handset("b", "1014", "00ABB84A08", 2)}, Secrets: secrets("1013", "1014"), Previous: &first.Document})
+	out := assemble(t, Input{Handsets: []dectv1alpha1.Handset{a, handset("b", "1014", "00ABB84A08", 2)}, Secrets: secrets("1013", "1014"), Previous: &first.Document})
 	if p := out.Handsets["b"].Problem; p == nil || p.Reason != "DuplicateIPUI" || !strings.Contains(p.Message, "Handset a") {
 		t.Fatalf("b: %+v", out.Handsets["b"].Problem)
 	}
@@ -160,7 +160,7 @@ func TestAssembleDisabledHandset(t *testing.T) {
 	h := handset("a", "1013", "00ABC50871", 1)
 	off := false
 	h.Spec.Enabled = &off
-	out := assemble(t, Input{Handsets: []v1.Handset{h}, Secrets: secrets("1013")})
+	out := assemble(t, Input{Handsets: []dectv1alpha1.Handset{h}, Secrets: secrets("1013")})
 	s := out.Document.Slots[0]
 	if s.Active || s.IPUI != "" || s.UserID != "1013" || s.Owner != "a" {
 		t.Errorf("disabled slot = %+v, want inactive, unreserved, settings kept", s)
@@ -172,11 +172,11 @@ func TestAssembleDisabledHandset(t *testing.T) {
 
 func TestAssembleBaseSecrets(t *testing.T) {
 	b := base()
-	b.Spec.WebPasswordSecretRef = &v1.SecretKeyRef{Name: "web", Key: "password"}
+	b.Spec.WebPasswordSecretRef = &dectv1alpha1.SecretKeyRef{Name: "web", Key: "password"}
 	v := "0x01"
-	b.Spec.ExtraItems = []v1.ExtraItem{
+	b.Spec.ExtraItems = []dectv1alpha1.ExtraItem{
 		{ID: "BS_IP_Data.ucB_DO_CHECK_FOR_PROFILE_UPDATES", Value: &v},
-		{ID: "BS_IP_Data.aucS_SECRET_THING[%]", ValueFrom: &v1.SecretKeyRef{Name: "extra", Key: "token"}},
+		{ID: "BS_IP_Data.aucS_SECRET_THING[%]", ValueFrom: &dectv1alpha1.SecretKeyRef{Name: "extra", Key: "token"}},
 	}
 	in := Input{Base: b, Secrets: Secrets{"web": {"password": []byte("admin-pw")}, "extra": {"token": []byte(`"tok"`)}}}
 	out := assemble(t, in)
@@ -187,7 +187,7 @@ func TestAssembleBaseSecrets(t *testing.T) {
 	// The Secrets go away: the base reports it and keeps the values it had.
 	in.Secrets, in.Previous = Secrets{}, &out.Document
 	again := assemble(t, in)
-	if again.BaseProblem == nil || again.BaseProblem.Reason != v1.ReasonSecretNotFound {
+	if again.BaseProblem == nil || again.BaseProblem.Reason != dectv1alpha1.ReasonSecretNotFound {
 		t.Fatalf("base problem %+v", again.BaseProblem)
 	}
 	if again.Document.WebPassword != "admin-pw" || len(again.Document.Extra) != 2 || again.Document.Extra[1].Value != `"tok"` {
@@ -200,8 +200,8 @@ func TestAssembleBaseSecrets(t *testing.T) {
 
 func TestAssembleOnChangeWindow(t *testing.T) {
 	b := base()
-	b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
-	in := Input{Base: b, Handsets: []v1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: secrets("1013", "1014")}
+	b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
+	in := Input{Base: b, Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: secrets("1013", "1014")}
 	first := assemble(t, in)
 	if first.Window.Start != now.Unix() || first.Window.Duration != 3600 {
 		t.Fatalf("first window %+v", first.Window)

@@ -23,7 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
@@ -40,8 +40,8 @@ func (o Origin) String() string { return fmt.Sprintf("%s (document %d)", o.File,
 // Set is everything read from the manifests. Objects keep the order they were read in:
 // that order stands in for their age, which decides slots among new handsets.
 type Set struct {
-	Bases    []v1.DectBase
-	Handsets []v1.Handset
+	Bases    []dectv1alpha1.DectBase
+	Handsets []dectv1alpha1.Handset
 	Secrets  []corev1.Secret
 	origins  map[string]Origin // kind/namespace/name
 }
@@ -106,8 +106,8 @@ func (s *Set) loadFile(path, namespace string, decoder runtime.Decoder) []error 
 			continue
 		}
 		switch {
-		case meta.APIVersion == v1.GroupVersion.String() && meta.Kind == "DectBase",
-			meta.APIVersion == v1.GroupVersion.String() && meta.Kind == "Handset",
+		case meta.APIVersion == dectv1alpha1.GroupVersion.String() && meta.Kind == "DectBase",
+			meta.APIVersion == dectv1alpha1.GroupVersion.String() && meta.Kind == "Handset",
 			meta.APIVersion == "v1" && meta.Kind == "Secret":
 		default:
 			continue
@@ -118,11 +118,11 @@ func (s *Set) loadFile(path, namespace string, decoder runtime.Decoder) []error 
 			continue
 		}
 		switch o := obj.(type) {
-		case *v1.DectBase:
+		case *dectv1alpha1.DectBase:
 			o.Namespace = pick(o.Namespace, namespace)
 			s.Bases = append(s.Bases, *o)
 			s.origins[key("DectBase", o.Namespace, o.Name)] = origin
-		case *v1.Handset:
+		case *dectv1alpha1.Handset:
 			o.Namespace = pick(o.Namespace, namespace)
 			s.Handsets = append(s.Handsets, *o)
 			s.origins[key("Handset", o.Namespace, o.Name)] = origin
@@ -160,7 +160,7 @@ func Render(s *Set) ([]File, error) {
 	for bi := range s.Bases {
 		base := &s.Bases[bi]
 		where := s.origins[key("DectBase", base.Namespace, base.Name)]
-		var handsets []v1.Handset
+		var handsets []dectv1alpha1.Handset
 		for i, h := range s.Handsets {
 			if h.Namespace == base.Namespace && h.Spec.BaseRef.Name == base.Name {
 				h.CreationTimestamp = metav1.NewTime(epoch.Add(time.Duration(i) * time.Second))
@@ -219,7 +219,7 @@ func Write(dir string, files []File) error {
 func scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = corev1.AddToScheme(s)
-	_ = v1.AddToScheme(s)
+	_ = dectv1alpha1.AddToScheme(s)
 	return s
 }
 

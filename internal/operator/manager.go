@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/controllers"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
@@ -32,7 +32,7 @@ func Scheme() *runtime.Scheme {
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		panic(err)
 	}
-	if err := v1.AddToScheme(s); err != nil {
+	if err := dectv1alpha1.AddToScheme(s); err != nil {
 		panic(err)
 	}
 	return s

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/operator"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 	"github.com/dect-operator/dect-operator/internal/testutil"
@@ -99,27 +99,27 @@ func (s *stack) declareExample(t *testing.T, ns string, auth bool) (mac, macID s
 	mac = fmt.Sprintf("7C2F80CA%04X", n)
 	macID = fmt.Sprintf("%s-%04d", mac, n)
 	must(t, s.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	base := &v1.DectBase{
+	base := &dectv1alpha1.DectBase{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "office"},
-		Spec:       v1.DectBaseSpec{MACAddress: mac, SIP: &v1.SIPProvider{Domain: "pbx.example.com"}},
+		Spec:       dectv1alpha1.DectBaseSpec{MACAddress: mac, SIP: &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"}},
 	}
 	if auth {
 		must(t, s.client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "device-auth"},
 			StringData: map[string]string{"macID": macID}}))
-		base.Spec.Provisioning.AuthSecretRef = &v1.LocalObjectReference{Name: "device-auth"}
+		base.Spec.Provisioning.AuthSecretRef = &dectv1alpha1.LocalObjectReference{Name: "device-auth"}
 	}
 	must(t, s.client.Create(ctx, base))
 	for i, u := range []string{"1013", "1014", "1022"} {
 		must(t, s.client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sip-" + u},
 			StringData: map[string]string{"password": "pw-" + u}}))
-		must(t, s.client.Create(ctx, &v1.Handset{
+		must(t, s.client.Create(ctx, &dectv1alpha1.Handset{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hs-" + u},
-			Spec: v1.HandsetSpec{
-				BaseRef: v1.LocalObjectReference{Name: "office"},
+			Spec: dectv1alpha1.HandsetSpec{
+				BaseRef: dectv1alpha1.LocalObjectReference{Name: "office"},
 				Slot:    ptr(int32(i)),
 				IPUI:    []string{"00ABC50871", "00ABB84A08", "00AB9E31C2"}[i],
-				SIP: v1.HandsetSIP{UserID: v1.Text(u), DisplayName: v1.Text("N720_" + u), Mailbox: "*2",
-					PasswordSecretRef: v1.SecretKeyRef{Name: "sip-" + u}},
+				SIP: dectv1alpha1.HandsetSIP{UserID: dectv1alpha1.Text(u), DisplayName: dectv1alpha1.Text("N720_" + u), Mailbox: "*2",
+					PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: "sip-" + u}},
 			},
 		}))
 	}
@@ -173,7 +173,7 @@ func TestServerServesAndRecordsDeliveries(t *testing.T) {
 
 	// The delivery lands on the base's status, under the server's field manager.
 	testutil.Eventually(t, "delivery in status", 20*time.Second, func() error {
-		var b v1.DectBase
+		var b dectv1alpha1.DectBase
 		if err := s.client.Get(context.Background(), types.NamespacedName{Namespace: "office", Name: "office"}, &b); err != nil {
 			return err
 		}
@@ -188,12 +188,12 @@ func TestServerServesAndRecordsDeliveries(t *testing.T) {
 		return nil
 	})
 	testutil.Eventually(t, "handsets delivered", 20*time.Second, func() error {
-		var h v1.Handset
+		var h dectv1alpha1.Handset
 		if err := s.client.Get(context.Background(), types.NamespacedName{Namespace: "office", Name: "hs-1022"}, &h); err != nil {
 			return err
 		}
 		for _, c := range h.Status.Conditions {
-			if c.Type == v1.ConditionDelivered && c.Status == metav1.ConditionTrue {
+			if c.Type == dectv1alpha1.ConditionDelivered && c.Status == metav1.ConditionTrue {
 				return nil
 			}
 		}
@@ -201,7 +201,7 @@ func TestServerServesAndRecordsDeliveries(t *testing.T) {
 	})
 
 	// A change reaches the device; the time it took is a benchmark figure, not a verdict.
-	var h v1.Handset
+	var h dectv1alpha1.Handset
 	must(t, s.client.Get(context.Background(), types.NamespacedName{Namespace: "office", Name: "hs-1014"}, &h))
 	h.Spec.SIP.DisplayName = "Jürgen Müller"
 	changed := time.Now()

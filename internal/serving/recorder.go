@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provserver"
 )
 
@@ -93,7 +93,7 @@ func (r *Recorder) write(ctx context.Context, d provserver.Delivery) {
 		delete(delivery, "firmware")
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": v1.GroupVersion.String(),
+		"apiVersion": dectv1alpha1.GroupVersion.String(),
 		"kind":       "DectBase",
 		"metadata":   map[string]any{"name": d.Base, "namespace": d.Namespace},
 		"status":     map[string]any{"lastDelivery": delivery},

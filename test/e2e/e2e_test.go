@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 )
 
@@ -27,8 +27,8 @@ func TestGigasetExample(t *testing.T) {
 
 	// The base opens a registration window of one minute whenever its reservations change.
 	const length = time.Minute
-	dev := sc.declareExample(func(b *v1.DectBase) {
-		b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange, Duration: &metav1.Duration{Duration: length}}
+	dev := sc.declareExample(func(b *dectv1alpha1.DectBase) {
+		b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange, Duration: &metav1.Duration{Duration: length}}
 	})
 
 	// The device fetches its file: accounts 1013, 1014 and 1022 sit in slots 0, 1 and 2,
@@ -38,23 +38,23 @@ func TestGigasetExample(t *testing.T) {
 
 	// The DectBase's status shows the delivery (the current file, fetched by this
 	// device) and the window it gave the device: opening 30 s after the fetch.
-	b := sc.waitBase("office", "the delivery recorded", settle, func(b *v1.DectBase) error {
+	b := sc.waitBase("office", "the delivery recorded", settle, func(b *dectv1alpha1.DectBase) error {
 		if err := delivered(b); err != nil {
 			return err
 		}
-		if got, want := b.Status.Handsets, (v1.HandsetCounts{Total: 3, Assigned: 3, Ready: 3, Delivered: 3}); got != want {
+		if got, want := b.Status.Handsets, (dectv1alpha1.HandsetCounts{Total: 3, Assigned: 3, Ready: 3, Delivered: 3}); got != want {
 			return fmt.Errorf("handset counts %+v, want %+v", got, want)
 		}
 		if w := b.Status.RegistrationWindow; w == nil || w.OpensAt == nil || !w.OpensAt.Time.Equal(b.Status.LastDelivery.Time.Add(simulator.OpeningDelay)) {
 			return fmt.Errorf("registrationWindow %+v: want it to open 30 s after the delivery at %v", w, b.Status.LastDelivery.Time)
 		}
-		return hasCondition(b.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered)
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
 	})
 	if d := b.Status.LastDelivery; d.Source != "127.0.0.1" || d.UserAgent != dev.UserAgent() || d.Firmware != simulator.DefaultFirmware {
 		t.Errorf("delivery %+v, want source 127.0.0.1, the device's User-Agent and firmware %s", d, simulator.DefaultFirmware)
 	}
 	for i, h := range example {
-		if want := (v1.SlotAssignment{Slot: int32(i), Handset: h.name, IPUI: canonical(h.ipui)}); i >= len(b.Status.Slots) || b.Status.Slots[i] != want {
+		if want := (dectv1alpha1.SlotAssignment{Slot: int32(i), Handset: h.name, IPUI: canonical(h.ipui)}); i >= len(b.Status.Slots) || b.Status.Slots[i] != want {
 			t.Errorf("status.slots %+v, want %+v at %d", b.Status.Slots, want, i)
 		}
 		sc.waitHandset(h.name, "ready and delivered", settle, readyAndDelivered(i, h.ipui))
@@ -67,7 +67,7 @@ func TestGigasetExample(t *testing.T) {
 	if w.Start == nil || w.Duration == nil || w.ClosesAt == nil {
 		t.Fatalf("status.registrationWindow %+v: want start, duration and closesAt", w)
 	}
-	if w.Mode != v1.WindowOnChange || w.Duration.Duration != length || (w.State != v1.WindowStateScheduled && w.State != v1.WindowStateOpen) {
+	if w.Mode != dectv1alpha1.WindowOnChange || w.Duration.Duration != length || (w.State != dectv1alpha1.WindowStateScheduled && w.State != dectv1alpha1.WindowStateOpen) {
 		t.Errorf("status.registrationWindow %+v: want a Scheduled (or already Open) OnChange window of %v", w, length)
 	}
 	if onDevice.Phase != simulator.WindowWaiting || !onDevice.OpensAt.Equal(onDevice.ArmedAt.Add(simulator.OpeningDelay)) {
@@ -94,8 +94,8 @@ func TestGigasetExample(t *testing.T) {
 	// truthfully show is the window the device was given: open from 30 s after the
 	// recorded fetch to the end written in the file, then closed. Watching it takes up to
 	// the window's length.
-	var states []v1.WindowState
-	sc.waitBase("office", "the window Closed", length+settle, func(b *v1.DectBase) error {
+	var states []dectv1alpha1.WindowState
+	sc.waitBase("office", "the window Closed", length+settle, func(b *dectv1alpha1.DectBase) error {
 		w := b.Status.RegistrationWindow
 		if w == nil {
 			return errors.New("no window in status")
@@ -103,18 +103,18 @@ func TestGigasetExample(t *testing.T) {
 		if len(states) == 0 || states[len(states)-1] != w.State {
 			states = append(states, w.State)
 		}
-		if w.State != v1.WindowStateClosed {
+		if w.State != dectv1alpha1.WindowStateClosed {
 			return fmt.Errorf("window %s: %s", w.State, w.Message)
 		}
 		return nil
 	})
-	if i := slices.Index(states, v1.WindowStateOpen); i < 0 || slices.ContainsFunc(states[i:], func(s v1.WindowState) bool { return s == v1.WindowStateScheduled }) {
+	if i := slices.Index(states, dectv1alpha1.WindowStateOpen); i < 0 || slices.ContainsFunc(states[i:], func(s dectv1alpha1.WindowState) bool { return s == dectv1alpha1.WindowStateScheduled }) {
 		t.Errorf("window states seen in status: %v; want Open, then Closed", states)
 	}
 	t.Logf("window states seen in status: %v", states)
 	for _, h := range example {
-		sc.waitHandset(h.name, "the window Closed", settle, func(h *v1.Handset) error {
-			if w := h.Status.RegistrationWindow; w == nil || w.State != v1.WindowStateClosed {
+		sc.waitHandset(h.name, "the window Closed", settle, func(h *dectv1alpha1.Handset) error {
+			if w := h.Status.RegistrationWindow; w == nil || w.State != dectv1alpha1.WindowStateClosed {
 				return fmt.Errorf("registrationWindow %+v", w)
 			}
 			return nil
@@ -133,15 +133,15 @@ func TestReplaceHandsetIPUI(t *testing.T) {
 
 	// The handset of 1014 broke; its replacement has another IPUI.
 	const replacement = "00 AB 77 12 34"
-	h := &v1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}}
+	h := &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}}
 	sc.update(h, func() { h.Spec.IPUI = replacement })
 
 	// Same slot, same account, the new IPUI reserved.
-	sc.waitHandset("hs-1014", "the new IPUI in its slot", settle, func(h *v1.Handset) error {
+	sc.waitHandset("hs-1014", "the new IPUI in its slot", settle, func(h *dectv1alpha1.Handset) error {
 		if h.Status.IPUI != canonical(replacement) || h.Status.Slot == nil || *h.Status.Slot != 1 {
 			return fmt.Errorf("slot %s, IPUI %q", ptrText(h.Status.Slot), h.Status.IPUI)
 		}
-		return hasCondition(h.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered)
+		return hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
 	})
 	dev.fetchUntil("slot 1 reserved for the replacement", settle, func() error {
 		return dev.holds(1, handsetDef{"hs-1014", "1014", replacement})
@@ -184,8 +184,8 @@ func TestDeleteHandset(t *testing.T) {
 	dev.registerAll(ipuisOf(example)...)
 	before := dev.Snapshot().Slots
 
-	sc.delete(&v1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}})
-	sc.waitBase("office", "slot 1 free", settle, func(b *v1.DectBase) error {
+	sc.delete(&dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}})
+	sc.waitBase("office", "slot 1 free", settle, func(b *dectv1alpha1.DectBase) error {
 		if len(b.Status.Slots) != 2 || b.Status.Handsets.Total != 2 {
 			return fmt.Errorf("slots %+v, counts %+v", b.Status.Slots, b.Status.Handsets)
 		}
@@ -220,11 +220,11 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	sc := begin(t)
 	mac, macID := sc.declareBase("office", nil)
 	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw-shared"}})
-	b := sc.waitBase("office", "Ready", settle, func(b *v1.DectBase) error {
+	b := sc.waitBase("office", "Ready", settle, func(b *dectv1alpha1.DectBase) error {
 		if b.Status.Document == nil {
 			return errors.New("no document yet")
 		}
-		return hasCondition(b.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered)
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
 	})
 	empty := b.Status.Document.Generation
 	dev := sc.newDevice(mac, macID)
@@ -268,7 +268,7 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 		}
 	}
 	statusBefore := map[string]int32{} // handset -> slot
-	var list v1.HandsetList
+	var list dectv1alpha1.HandsetList
 	if err := sc.c.List(sc.ctx, &list, client.InNamespace(sc.ns)); err != nil {
 		t.Fatal(err)
 	}
@@ -284,11 +284,11 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	}
 
 	// Every handset ends in one slot, and the device is served all of them.
-	sc.waitBase("office", "every handset ready", catchingUp, func(b *v1.DectBase) error {
+	sc.waitBase("office", "every handset ready", catchingUp, func(b *dectv1alpha1.DectBase) error {
 		if c := b.Status.Handsets; c.Total != n || c.Assigned != n || c.Ready != n {
 			return fmt.Errorf("handset counts %+v", c)
 		}
-		return hasCondition(b.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered)
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
 	})
 	dev.fetchUntil("all 100 accounts", settle, func() error {
 		active := 0
@@ -306,11 +306,11 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	onDevice := dev.Snapshot().Slots
 	holder := map[int32]string{}
 	for _, def := range handsets {
-		h := sc.waitHandset(def.name, "ready in a slot", settle, func(h *v1.Handset) error {
+		h := sc.waitHandset(def.name, "ready in a slot", settle, func(h *dectv1alpha1.Handset) error {
 			if h.Status.Slot == nil {
 				return errors.New("no slot")
 			}
-			return hasCondition(h.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered)
+			return hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
 		})
 		slot := *h.Status.Slot
 		if other, taken := holder[slot]; taken {
@@ -383,7 +383,7 @@ func TestAPIServerDown(t *testing.T) {
 
 	// A change goes through the manager and the server to the device, and the server
 	// records the delivery again.
-	h := &v1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}}
+	h := &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}}
 	sc.eventually("the API server takes a change", catchingUp, func() error {
 		return sc.tryUpdate(h, func() { h.Spec.SIP.DisplayName = "Jürgen Müller" })
 	})
@@ -423,24 +423,24 @@ func TestPasswordSecretDeleted(t *testing.T) {
 
 	// The handset reports the problem, as a condition and as an Event; the other
 	// handsets do not, and the base stays Ready, naming the handset with the problem.
-	sc.waitHandset("hs-1014", "the missing Secret reported", settle, func(h *v1.Handset) error {
-		if err := hasCondition(h.Status.Conditions, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound,
+	sc.waitHandset("hs-1014", "the missing Secret reported", settle, func(h *dectv1alpha1.Handset) error {
+		if err := hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionFalse, dectv1alpha1.ReasonSecretNotFound,
 			"sip-1014", "slot 1 keeps its last good settings"); err != nil {
 			return err
 		}
 		if h.Status.Slot == nil || *h.Status.Slot != 1 {
 			return fmt.Errorf("status.slot %s, want 1", ptrText(h.Status.Slot))
 		}
-		return hasCondition(h.Status.Conditions, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonSecretNotFound)
+		return hasCondition(h.Status.Conditions, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, dectv1alpha1.ReasonSecretNotFound)
 	})
-	sc.waitWarning("hs-1014", v1.ReasonSecretNotFound, "sip-1014")
+	sc.waitWarning("hs-1014", dectv1alpha1.ReasonSecretNotFound, "sip-1014")
 	for i, h := range example {
 		if i != 1 {
 			sc.waitHandset(h.name, "still ready", settle, readyAndDelivered(i, h.ipui))
 		}
 	}
-	sc.waitBase("office", "ready, naming the problem", settle, func(b *v1.DectBase) error {
-		return hasCondition(b.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered, "hs-1014: SecretNotFound")
+	sc.waitBase("office", "ready, naming the problem", settle, func(b *dectv1alpha1.DectBase) error {
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered, "hs-1014: SecretNotFound")
 	})
 
 	// The device's settings stay as they were, slot 1's password included.
@@ -451,11 +451,11 @@ func TestPasswordSecretDeleted(t *testing.T) {
 
 	// Restoring the Secret heals the handset.
 	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-1014"}, StringData: map[string]string{"password": password("1014")}})
-	sc.waitHandset("hs-1014", "healed", settle, func(h *v1.Handset) error {
+	sc.waitHandset("hs-1014", "healed", settle, func(h *dectv1alpha1.Handset) error {
 		if err := readyAndDelivered(1, example[1].ipui)(h); err != nil {
 			return err
 		}
-		if hasCondition(h.Status.Conditions, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonSecretNotFound) == nil {
+		if hasCondition(h.Status.Conditions, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, dectv1alpha1.ReasonSecretNotFound) == nil {
 			return errors.New("still Stalled")
 		}
 		return nil
@@ -492,8 +492,8 @@ func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 	sc.declareHandset("office", handsetDef{"hs-1099", "1099", "00:ab:c5:08:71"})
 
 	// The newcomer reports the conflict, naming the handset that keeps the IPUI.
-	sc.waitHandset("hs-1099", "the conflict reported", settle, func(h *v1.Handset) error {
-		if err := hasCondition(h.Status.Conditions, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDuplicateIPUI, "hs-1013"); err != nil {
+	sc.waitHandset("hs-1099", "the conflict reported", settle, func(h *dectv1alpha1.Handset) error {
+		if err := hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionFalse, dectv1alpha1.ReasonDuplicateIPUI, "hs-1013"); err != nil {
 			return err
 		}
 		if h.Status.Slot != nil || h.Status.IPUI != "" {
@@ -501,7 +501,7 @@ func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 		}
 		return nil
 	})
-	sc.waitWarning("hs-1099", v1.ReasonDuplicateIPUI, "hs-1013")
+	sc.waitWarning("hs-1099", dectv1alpha1.ReasonDuplicateIPUI, "hs-1013")
 	sc.waitHandset("hs-1013", "still ready in slot 0", settle, readyAndDelivered(0, example[0].ipui))
 
 	// The first keeps working on the device: same slot, same reservation, still
@@ -532,8 +532,8 @@ func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 func TestRecheckKeepsWindow(t *testing.T) {
 	t.Parallel()
 	sc := begin(t)
-	dev := sc.declareExample(func(b *v1.DectBase) {
-		b.Spec.Registration.Window = v1.RegistrationWindow{Mode: v1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
+	dev := sc.declareExample(func(b *dectv1alpha1.DectBase) {
+		b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
 	})
 	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
 	first := sc.waitBase("office", "the delivery recorded", settle, delivered).Status
@@ -552,12 +552,12 @@ func TestRecheckKeepsWindow(t *testing.T) {
 	// Once the reconciler has seen the server's record of the re-check (the Delivered
 	// condition names its time), the window in status is still the one of the first
 	// fetch. A server that does not record a 304 at all leaves nothing to check.
-	var b *v1.DectBase
+	var b *dectv1alpha1.DectBase
 	deadline := time.Now().Add(settle)
 	for b = sc.base("office"); ; b = sc.base("office") {
 		d := b.Status.LastDelivery
 		if d.Time.After(first.LastDelivery.Time.Time) &&
-			hasCondition(b.Status.Conditions, v1.ConditionDelivered, metav1.ConditionTrue, v1.ReasonDelivered, d.Time.UTC().Format(time.RFC3339)) == nil {
+			hasCondition(b.Status.Conditions, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered, d.Time.UTC().Format(time.RFC3339)) == nil {
 			break
 		}
 		if time.Now().After(deadline) {

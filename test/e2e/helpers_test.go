@@ -23,7 +23,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 )
@@ -159,7 +159,7 @@ var macSeq atomic.Int64
 // declareBase creates the DectBase name with a MAC no other test uses. The device must
 // authenticate with its built-in identity (MAC and the MAC-ID on its label), as a real
 // installation would. adjust, if not nil, changes the base before it is created.
-func (sc *scenario) declareBase(name string, adjust func(*v1.DectBase)) (mac, macID string) {
+func (sc *scenario) declareBase(name string, adjust func(*dectv1alpha1.DectBase)) (mac, macID string) {
 	sc.t.Helper()
 	n := macSeq.Add(1)
 	mac = fmt.Sprintf("7C2F80E2%04X", n)
@@ -168,12 +168,12 @@ func (sc *scenario) declareBase(name string, adjust func(*v1.DectBase)) (mac, ma
 		ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: name + "-device-auth"},
 		StringData: map[string]string{"macID": macID},
 	})
-	b := &v1.DectBase{
+	b := &dectv1alpha1.DectBase{
 		ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: name},
-		Spec: v1.DectBaseSpec{
+		Spec: dectv1alpha1.DectBaseSpec{
 			MACAddress:   mac,
-			SIP:          &v1.SIPProvider{Domain: "pbx.example.com"},
-			Provisioning: v1.Provisioning{AuthSecretRef: &v1.LocalObjectReference{Name: name + "-device-auth"}},
+			SIP:          &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"},
+			Provisioning: dectv1alpha1.Provisioning{AuthSecretRef: &dectv1alpha1.LocalObjectReference{Name: name + "-device-auth"}},
 		},
 	}
 	if adjust != nil {
@@ -193,17 +193,17 @@ func (sc *scenario) declareHandset(base string, h handsetDef) {
 	sc.create(newHandset(sc.ns, base, h, "sip-"+h.user))
 }
 
-func newHandset(ns, base string, h handsetDef, secret string) *v1.Handset {
-	return &v1.Handset{
+func newHandset(ns, base string, h handsetDef, secret string) *dectv1alpha1.Handset {
+	return &dectv1alpha1.Handset{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: h.name},
-		Spec: v1.HandsetSpec{
-			BaseRef: v1.LocalObjectReference{Name: base},
+		Spec: dectv1alpha1.HandsetSpec{
+			BaseRef: dectv1alpha1.LocalObjectReference{Name: base},
 			IPUI:    h.ipui,
-			SIP: v1.HandsetSIP{
-				UserID:            v1.Text(h.user),
-				DisplayName:       v1.Text(displayName(h.user)),
+			SIP: dectv1alpha1.HandsetSIP{
+				UserID:            dectv1alpha1.Text(h.user),
+				DisplayName:       dectv1alpha1.Text(displayName(h.user)),
 				Mailbox:           "*2",
-				PasswordSecretRef: v1.SecretKeyRef{Name: secret},
+				PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: secret},
 			},
 		},
 	}
@@ -211,7 +211,7 @@ func newHandset(ns, base string, h handsetDef, secret string) *v1.Handset {
 
 // declareExample creates the base "office" and the example's three handsets, in that
 // order, and returns the base's device, which has not fetched anything yet.
-func (sc *scenario) declareExample(adjust func(*v1.DectBase)) *device {
+func (sc *scenario) declareExample(adjust func(*dectv1alpha1.DectBase)) *device {
 	sc.t.Helper()
 	mac, macID := sc.declareBase("office", adjust)
 	for _, h := range example {
@@ -353,9 +353,9 @@ func canonical(s string) string { return ipui(s).String() }
 
 // ---- objects and their status ----
 
-func (sc *scenario) base(name string) *v1.DectBase {
+func (sc *scenario) base(name string) *dectv1alpha1.DectBase {
 	sc.t.Helper()
-	var b v1.DectBase
+	var b dectv1alpha1.DectBase
 	if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: name}, &b); err != nil {
 		sc.t.Fatalf("reading DectBase %s: %v", name, err)
 	}
@@ -363,9 +363,9 @@ func (sc *scenario) base(name string) *v1.DectBase {
 }
 
 // waitBase waits until the base's status describes its current spec and passes check.
-func (sc *scenario) waitBase(name, what string, timeout time.Duration, check func(*v1.DectBase) error) *v1.DectBase {
+func (sc *scenario) waitBase(name, what string, timeout time.Duration, check func(*dectv1alpha1.DectBase) error) *dectv1alpha1.DectBase {
 	sc.t.Helper()
-	var b v1.DectBase
+	var b dectv1alpha1.DectBase
 	sc.eventually(fmt.Sprintf("DectBase %s: %s", name, what), timeout, func() error {
 		if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: name}, &b); err != nil {
 			return err
@@ -380,9 +380,9 @@ func (sc *scenario) waitBase(name, what string, timeout time.Duration, check fun
 
 // waitHandset waits until the handset's status describes its current spec and passes
 // check.
-func (sc *scenario) waitHandset(name, what string, timeout time.Duration, check func(*v1.Handset) error) *v1.Handset {
+func (sc *scenario) waitHandset(name, what string, timeout time.Duration, check func(*dectv1alpha1.Handset) error) *dectv1alpha1.Handset {
 	sc.t.Helper()
-	var h v1.Handset
+	var h dectv1alpha1.Handset
 	sc.eventually(fmt.Sprintf("Handset %s: %s", name, what), timeout, func() error {
 		if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: name}, &h); err != nil {
 			return err
@@ -415,12 +415,12 @@ func hasCondition(conds []metav1.Condition, typ string, status metav1.ConditionS
 
 // readyAndDelivered checks that a handset is rendered in slot and the device has
 // fetched its current settings.
-func readyAndDelivered(slot int, ipuiText string) func(*v1.Handset) error {
-	return func(h *v1.Handset) error {
-		if err := hasCondition(h.Status.Conditions, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonRendered); err != nil {
+func readyAndDelivered(slot int, ipuiText string) func(*dectv1alpha1.Handset) error {
+	return func(h *dectv1alpha1.Handset) error {
+		if err := hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered); err != nil {
 			return err
 		}
-		if err := hasCondition(h.Status.Conditions, v1.ConditionDelivered, metav1.ConditionTrue, v1.ReasonDelivered); err != nil {
+		if err := hasCondition(h.Status.Conditions, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered); err != nil {
 			return err
 		}
 		if h.Status.Slot == nil || int(*h.Status.Slot) != slot {
@@ -435,7 +435,7 @@ func readyAndDelivered(slot int, ipuiText string) func(*v1.Handset) error {
 
 // delivered checks that the device fetched the base's current file, as the server
 // records it.
-func delivered(b *v1.DectBase) error {
+func delivered(b *dectv1alpha1.DectBase) error {
 	d, doc := b.Status.LastDelivery, b.Status.Document
 	switch {
 	case doc == nil:
@@ -445,7 +445,7 @@ func delivered(b *v1.DectBase) error {
 	case d.Hash != doc.Hash || d.Generation != doc.Generation:
 		return fmt.Errorf("delivered generation %d (%.12s), current document generation %d (%.12s)", d.Generation, d.Hash, doc.Generation, doc.Hash)
 	}
-	return hasCondition(b.Status.Conditions, v1.ConditionDelivered, metav1.ConditionTrue, v1.ReasonDelivered)
+	return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered)
 }
 
 // waitWarning waits for a Warning Event with reason about the object name.
@@ -550,12 +550,12 @@ func (sc *scenario) makeSureWindowOpens(dev *device, base string) {
 		}
 		sc.t.Logf("the device's registration window is too short (%+v): reopening it", w)
 		start := dev.Snapshot().Registration.Start
-		b := &v1.DectBase{ObjectMeta: metav1.ObjectMeta{Name: base}}
+		b := &dectv1alpha1.DectBase{ObjectMeta: metav1.ObjectMeta{Name: base}}
 		sc.update(b, func() {
 			if b.Annotations == nil {
 				b.Annotations = map[string]string{}
 			}
-			b.Annotations[v1.AnnotationReopenWindow] = fmt.Sprintf("e2e-%d", attempt)
+			b.Annotations[dectv1alpha1.AnnotationReopenWindow] = fmt.Sprintf("e2e-%d", attempt)
 		})
 		dev.fetchUntil("a new registration window", settle, func() error {
 			if dev.Snapshot().Registration.Start == start {
