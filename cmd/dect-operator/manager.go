@@ -5,12 +5,12 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/dect-operator/dect-operator/internal/operator"
+	"github.com/dect-operator/dect-operator/internal/controller"
 )
 
 func runManager(args []string) error {
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
-	var o operator.ManagerOptions
+	var o controller.Options
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables them")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader, so that only one replica reconciles")
@@ -24,5 +24,5 @@ func runManager(args []string) error {
 	}
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(*qps), *burst
-	return operator.RunManager(ctrl.SetupSignalHandler(), cfg, o)
+	return controller.Run(ctrl.SetupSignalHandler(), cfg, o)
 }

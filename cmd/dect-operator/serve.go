@@ -5,12 +5,12 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/dect-operator/dect-operator/internal/operator"
+	"github.com/dect-operator/dect-operator/internal/server"
 )
 
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var o operator.ServerOptions
+	var o server.Options
 	fs.StringVar(&o.Addr, "addr", ":8088", "address the devices fetch their files from")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8082", "address of /metrics and /unknown-devices; 0 disables it")
 	fs.StringVar(&o.ProbeAddr, "probe-addr", ":8083", "address of /healthz and /readyz; 0 disables them")
@@ -21,5 +21,5 @@ func runServe(args []string) error {
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}
-	return operator.RunServer(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o)
+	return server.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o)
 }

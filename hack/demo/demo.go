@@ -3,37 +3,35 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
-	"github.com/dect-operator/dect-operator/internal/operator"
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // Options configure a demo run.
 type Options struct {
 	// Once runs the flow and returns: nil only if the simulated device got every account.
 	Once bool
-	// CRDs and Samples are the folders of the CRDs and of the sample objects.
-	CRDs, Samples string
+	// Binary is the dect-operator binary to run; empty builds one.
+	Binary string
+	// Samples is the folder of the sample objects.
+	Samples string
 	// Workdir receives the kubeconfig.
 	Workdir string
 	// Addr is the provisioning server's address; "127.0.0.1:0" picks a free port.
@@ -47,59 +45,38 @@ type Options struct {
 func Run(ctx context.Context, o Options) (err error) {
 	out := o.Out
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return errors.New("KUBEBUILDER_ASSETS is not set: start the demo with `make demo`, which provides the control plane's binaries")
-	}
 
-	say("Starting a local control plane (kube-apiserver and etcd)...")
-	env := &envtest.Environment{CRDDirectoryPaths: []string{o.CRDs}, ErrorIfCRDPathMissing: true}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("starting the control plane: %w", err)
+	if err := os.MkdirAll(o.Workdir, 0o700); err != nil {
+		return err
 	}
-	defer func() {
-		if stopErr := env.Stop(); err == nil && stopErr != nil {
-			err = stopErr
-		}
-	}()
-	kubeconfig, err := writeKubeconfig(env, o.Workdir)
+	dir, err := os.MkdirTemp("", "dect-demo-")
 	if err != nil {
 		return err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: operator.Scheme()})
+	defer os.RemoveAll(dir)
+	addr := o.Addr
+	if strings.HasSuffix(addr, ":0") {
+		ports, err := testenv.FreePorts(1)
+		if err != nil {
+			return err
+		}
+		addr = fmt.Sprintf("%s:%d", strings.TrimSuffix(addr, ":0"), ports[0])
+	}
+	say("Starting a local control plane (kube-apiserver and etcd) and the operator's manager and server...")
+	stack, err := testenv.Start(ctx, testenv.Options{Dir: dir, Binary: o.Binary, ServerAddr: addr,
+		DeliveryRecordInterval: time.Second})
 	if err != nil {
 		return err
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 2)
-	addr := make(chan net.Addr, 1)
-	go func() {
-		done <- operator.RunManager(ctx, quiet(cfg), operator.ManagerOptions{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true,
-			ServerURL: "http://" + o.Addr})
-	}()
-	go func() {
-		done <- operator.RunServer(ctx, quiet(cfg), operator.ServerOptions{Addr: o.Addr, MetricsAddr: "0", ProbeAddr: "0",
-			DeliveryInterval: time.Second, Registry: prometheus.NewRegistry(), Listening: func(a net.Addr) { addr <- a }})
-	}()
-	defer func() {
-		cancel()
-		for range 2 {
-			if e := <-done; err == nil && e != nil {
-				err = e
-			}
-		}
-	}()
-	var serverURL string
-	select {
-	case a := <-addr:
-		serverURL = "http://" + a.String()
-	case e := <-done:
-		return fmt.Errorf("the operator stopped: %w", e)
-	case <-time.After(time.Minute):
-		return errors.New("the provisioning server did not start within a minute")
+	defer stack.Stop()
+	kubeconfig, err := filepath.Abs(filepath.Join(o.Workdir, "kubeconfig"))
+	if err != nil {
+		return err
 	}
+	if err := os.WriteFile(kubeconfig, stack.Env.KubeConfig, 0o600); err != nil {
+		return err
+	}
+	c, serverURL := stack.Client, stack.ServerURL
 	say("Operator (manager and provisioning server) running; devices fetch from %s", serverURL)
 
 	base, err := applySamples(ctx, c, o.Samples, o.Namespace)
@@ -165,8 +142,8 @@ Press Ctrl-C to stop.`, kubeconfig, kubectl, o.Namespace, kubectl, base.Name, o.
 // fetchAndRegister makes the simulated device fetch its file, and its handsets register.
 // The device runs on simulated time so that the 30-second opening delay of the
 // registration window passes at once.
-func fetchAndRegister(ctx context.Context, base *dectv1alpha1.DectBase, url string, say func(string, ...any)) (*simulator.Device, *simulator.FakeClock, error) {
-	clock := simulator.NewFakeClock(time.Now())
+func fetchAndRegister(ctx context.Context, base *dectv1alpha1.DectBase, url string, say func(string, ...any)) (*simulator.Device, *fakeclock.Clock, error) {
+	clock := fakeclock.New(time.Now())
 	dev, err := simulator.New(simulator.Config{MAC: base.Spec.MACAddress, MACID: macIDFor(base.Status.MACAddress), Clock: clock})
 	if err != nil {
 		return nil, nil, err
@@ -293,31 +270,4 @@ func applySamples(ctx context.Context, c client.Client, dir, ns string) (*dectv1
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// writeKubeconfig writes a kubeconfig for the control plane's admin user.
-func writeKubeconfig(env *envtest.Environment, dir string) (string, error) {
-	user, err := env.AddUser(envtest.User{Name: "demo-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return "", err
-	}
-	raw, err := user.KubeConfig()
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	path, err := filepath.Abs(filepath.Join(dir, "kubeconfig"))
-	if err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, raw, 0o600)
-}
-
-// quiet returns cfg with client-side rate limits that suit one local control plane.
-func quiet(cfg *rest.Config) *rest.Config {
-	c := rest.CopyConfig(cfg)
-	c.QPS, c.Burst = 50, 100
-	return c
 }

@@ -19,7 +19,6 @@ func TestDemoOnce(t *testing.T) {
 	defer cancel()
 	err := Run(ctx, Options{
 		Once:      true,
-		CRDs:      filepath.Join("..", "..", "config", "crd", "bases"),
 		Samples:   filepath.Join("..", "..", "config", "samples"),
 		Workdir:   dir,
 		Addr:      "127.0.0.1:0",

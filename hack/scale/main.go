@@ -45,8 +45,8 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 	"github.com/dect-operator/dect-operator/internal/window"
-	"github.com/dect-operator/dect-operator/test/e2e/harness"
 )
 
 type config struct {
@@ -93,7 +93,7 @@ func run(c config) error {
 		return err
 	}
 	ctx := context.Background()
-	s, err := harness.Start(ctx, harness.Options{Dir: dir, Logf: logf})
+	s, err := testenv.Start(ctx, testenv.Options{Dir: dir, Logf: logf})
 	if err != nil {
 		return err
 	}
@@ -468,7 +468,7 @@ func isAlreadyExists(err error) bool {
 // (GET, LIST, WATCH) is a write. The writes of this program are subtracted, and so are
 // the API server's own (its leases); Events are shown apart.
 type meter struct {
-	stack *harness.Stack
+	stack *testenv.Stack
 	cs    *kubernetes.Clientset
 
 	mu  sync.Mutex

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dect-operator/dect-operator/internal/testutil"
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 )
 
 // clock is the fake clock of the tests.
-type clock = testutil.Clock
+type clock = fakeclock.Clock
 
-func newClock() *clock { return testutil.NewClock() }
+// newClock stands at a fixed instant, so that test output is stable.
+func newClock() *clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 const (
 	mac      = "7C2F80CA21E4"
@@ -178,7 +179,7 @@ func TestVerify(t *testing.T) {
 			s := newTestServer(t, clk)
 			ch := s.Challenges(tc.scope, false)[tc.alg]
 			for i, st := range tc.steps {
-				clk.Add(st.advance)
+				clk.Advance(st.advance)
 				c := answer(t, ch, st.user, st.pass, st.nc)
 				r := Request{Method: "GET", URI: uri, Scope: mac}
 				if st.mutate != nil {

@@ -204,12 +204,12 @@ func TestDigestFailures(t *testing.T) {
 		}, false},
 		{"stale nonce", func(t *testing.T, e *env) *http.Response {
 			a := authorize(t, first401(t, e, ""), "MD5", "GET", uri, testUser, testPassword)
-			e.clock.Add(DefaultNonceTTL + time.Second)
+			e.clock.Advance(DefaultNonceTTL + time.Second)
 			return e.do(req{header: http.Header{"Authorization": {a}}}).Result()
 		}, true},
 		{"stale nonce with wrong password is not stale", func(t *testing.T, e *env) *http.Response {
 			a := authorize(t, first401(t, e, ""), "MD5", "GET", uri, testUser, "nope")
-			e.clock.Add(DefaultNonceTTL + time.Second)
+			e.clock.Advance(DefaultNonceTTL + time.Second)
 			return e.do(req{header: http.Header{"Authorization": {a}}}).Result()
 		}, false},
 		{"nonce issued for another MAC", func(t *testing.T, e *env) *http.Response {
@@ -285,7 +285,7 @@ func TestStaleThenRetry(t *testing.T) {
 	e := newEnv(t, Options{}, entry(configuredAuth))
 	uri := "/" + testMAC + ".xml"
 	a := authorize(t, e.do(req{}).Header(), "SHA-256", "GET", uri, testUser, testPassword)
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	w := e.do(req{header: http.Header{"Authorization": {a}}})
 	if w.Code != 401 {
 		t.Fatalf("stale: %d, want 401", w.Code)

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dect-operator/dect-operator/internal/digest"
-	"github.com/dect-operator/dect-operator/internal/testutil"
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 )
 
 // Test identities. The secrets are distinctive so a leak check can find them.
@@ -32,9 +33,10 @@ const (
 var secrets = []string{testMACID, testPassword}
 
 // clock is the fake clock of the tests.
-type clock = testutil.Clock
+type clock = fakeclock.Clock
 
-func newClock() *clock { return testutil.NewClock() }
+// newClock stands at a fixed instant, so that test output is stable.
+func newClock() *clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // testBody is a small provisioning file with a Latin-1 byte (ü = 0xFC).
 var testBody = []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<ProviderFrame><Provider>" +

@@ -35,7 +35,7 @@ func TestNoSecretInResponses(t *testing.T) {
 	a := authorize(t, e.do(req{}).Header(), "SHA-256", "GET", uri, testUser, testPassword)
 	check("304", e.do(req{header: http.Header{"Authorization": {a}, "If-None-Match": {"*"}}}))
 	a = authorize(t, e.do(req{}).Header(), "SHA-256", "GET", uri, testUser, testPassword)
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	check("stale", e.do(req{header: http.Header{"Authorization": {a}}}))
 	check("405", e.do(req{method: "POST"}))
 	check("404", e.do(req{target: "/" + otherMAC + ".xml"}))

@@ -54,15 +54,15 @@ func TestThrottle(t *testing.T) {
 	if code := e.succeed(other); code != 200 {
 		t.Errorf("another client: %d, want 200", code)
 	}
-	e.clock.Add(9*time.Minute + 30*time.Second)
+	e.clock.Advance(9*time.Minute + 30*time.Second)
 	if w := e.do(req{remote: attacker}); w.Code != 429 || w.Header().Get("Retry-After") != "30" {
 		t.Errorf("30 s before the end: %d, Retry-After %q; want 429, 30", w.Code, w.Header().Get("Retry-After"))
 	}
-	e.clock.Add(30*time.Second - time.Millisecond)
+	e.clock.Advance(30*time.Second - time.Millisecond)
 	if w := e.do(req{remote: attacker}); w.Code != 429 || w.Header().Get("Retry-After") != "1" {
 		t.Errorf("1 ms before the end: %d, Retry-After %q; want 429, 1 (rounded up)", w.Code, w.Header().Get("Retry-After"))
 	}
-	e.clock.Add(time.Millisecond)
+	e.clock.Advance(time.Millisecond)
 	if code := e.succeed(attacker); code != 200 {
 		t.Errorf("after the cool-down: %d, want 200", code)
 	}
@@ -85,13 +85,13 @@ func TestThrottleWindow(t *testing.T) {
 		if code := e.fail(attacker); code != 401 {
 			t.Fatalf("spread-out failure: %d, want 401", code)
 		}
-		e.clock.Add(31 * time.Second)
+		e.clock.Advance(31 * time.Second)
 	}
 	// ...three within it do.
 	e.fail(attacker)
-	e.clock.Add(29 * time.Second)
+	e.clock.Advance(29 * time.Second)
 	e.fail(attacker)
-	e.clock.Add(29 * time.Second)
+	e.clock.Advance(29 * time.Second)
 	e.fail(attacker)
 	if w := e.do(req{remote: attacker}); w.Code != 429 {
 		t.Errorf("3 failures in 58 s: %d, want 429", w.Code)
@@ -113,7 +113,7 @@ func TestThrottleSparesDeviceSequence(t *testing.T) {
 	uri := "/" + testMAC + ".xml"
 	for i := range 5 {
 		a := authorize(t, e.do(req{}).Header(), "MD5", "GET", uri, testUser, testPassword)
-		e.clock.Add(time.Hour)
+		e.clock.Advance(time.Hour)
 		if w := e.do(req{header: http.Header{"Authorization": {a}}}); w.Code != 401 {
 			t.Fatalf("stale %d: %d, want 401", i, w.Code)
 		}

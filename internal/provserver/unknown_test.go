@@ -20,7 +20,7 @@ func TestUnknownDevices(t *testing.T) {
 		{target: "/" + testMAC + ".xml"},               // known: not listed
 		{method: "POST", target: "/0004F2000003.xml"},  // not a fetch: not listed
 	} {
-		e.clock.Add(time.Second)
+		e.clock.Advance(time.Second)
 		if w := e.do(r); i < 3 && w.Code != 404 {
 			t.Fatalf("request %d: %d, want 404", i, w.Code)
 		}

@@ -1,7 +1,7 @@
 // Package e2e holds the end-to-end tests: the real dect-operator binary, running
 // `manager` and `serve` as separate processes against a real API server (envtest), and
 // a simulated Gigaset N720 (internal/simulator) fetching its file over HTTP and
-// registering handsets. The harness that starts all of it is in test/e2e/harness.
+// registering handsets. internal/testenv starts all of it.
 //
 // Run them with `make test`, or alone with
 //

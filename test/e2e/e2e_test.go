@@ -54,10 +54,10 @@ func TestGigasetExample(t *testing.T) {
 		t.Errorf("delivery %+v, want source 127.0.0.1, the device's User-Agent and firmware %s", d, simulator.DefaultFirmware)
 	}
 	for i, h := range example {
-		if want := (dectv1alpha1.SlotAssignment{Slot: int32(i), Handset: h.name, IPUI: canonical(h.ipui)}); i >= len(b.Status.Slots) || b.Status.Slots[i] != want {
+		if want := (dectv1alpha1.SlotAssignment{Slot: int32(i), Handset: h.Name, IPUI: canonical(h.IPUI)}); i >= len(b.Status.Slots) || b.Status.Slots[i] != want {
 			t.Errorf("status.slots %+v, want %+v at %d", b.Status.Slots, want, i)
 		}
-		sc.waitHandset(h.name, "ready and delivered", settle, readyAndDelivered(i, h.ipui))
+		sc.waitHandset(h.Name, "ready and delivered", settle, readyAndDelivered(i, h.IPUI))
 	}
 
 	// The device, too, opens the window 30 seconds after it applied the file; both close
@@ -81,8 +81,8 @@ func TestGigasetExample(t *testing.T) {
 	// of them have, the device closes it.
 	dev.registerAll(ipuisOf(example)...)
 	for i, h := range example {
-		if s := dev.Slot(i); s.Registered != ipui(h.ipui) {
-			t.Errorf("slot %d: handset %s registered, want %s", i, s.Registered, canonical(h.ipui))
+		if s := dev.Slot(i); s.Registered != ipui(h.IPUI) {
+			t.Errorf("slot %d: handset %s registered, want %s", i, s.Registered, canonical(h.IPUI))
 		}
 	}
 	if w := dev.Window(); w.Phase != simulator.WindowClosed || w.Reason != simulator.WindowReasonAllRegistered {
@@ -113,7 +113,7 @@ func TestGigasetExample(t *testing.T) {
 	}
 	t.Logf("window states seen in status: %v", states)
 	for _, h := range example {
-		sc.waitHandset(h.name, "the window Closed", settle, func(h *dectv1alpha1.Handset) error {
+		sc.waitHandset(h.Name, "the window Closed", settle, func(h *dectv1alpha1.Handset) error {
 			if w := h.Status.RegistrationWindow; w == nil || w.State != dectv1alpha1.WindowStateClosed {
 				return fmt.Errorf("registrationWindow %+v", w)
 			}
@@ -144,7 +144,7 @@ func TestReplaceHandsetIPUI(t *testing.T) {
 		return hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
 	})
 	dev.fetchUntil("slot 1 reserved for the replacement", settle, func() error {
-		return dev.holds(1, handsetDef{"hs-1014", "1014", replacement})
+		return dev.holds(1, handsetDef{Name: "hs-1014", User: "1014", IPUI: replacement})
 	})
 
 	// The old handset is deregistered (15 s after the file, on the device's clock) and
@@ -153,11 +153,11 @@ func TestReplaceHandsetIPUI(t *testing.T) {
 	if s := dev.Slot(1); !s.Registered.IsNone() {
 		t.Errorf("slot 1 still has handset %s registered", s.Registered)
 	}
-	if !deregistered(dev, 1, example[1].ipui) {
+	if !deregistered(dev, 1, example[1].IPUI) {
 		t.Errorf("no deregistration of the old handset in the device's events:\n%v", dev.Events())
 	}
 	dev.registerAll() // moves the clock to the window's opening
-	if err := dev.Register(example[1].ipui, ""); !errors.Is(err, simulator.ErrNotReserved) {
+	if err := dev.Register(example[1].IPUI, ""); !errors.Is(err, simulator.ErrNotReserved) {
 		t.Errorf("the old handset registering again: %v, want %v", err, simulator.ErrNotReserved)
 	}
 
@@ -205,7 +205,7 @@ func TestDeleteHandset(t *testing.T) {
 	if s := dev.Slot(1); s != factory {
 		t.Errorf("slot 1:\n got %+v\nwant %+v", s, factory)
 	}
-	if !deregistered(dev, 1, example[1].ipui) {
+	if !deregistered(dev, 1, example[1].IPUI) {
 		t.Errorf("no deregistration of the deleted handset in the device's events:\n%v", dev.Events())
 	}
 	// Every other slot is untouched, registered handsets included.
@@ -237,7 +237,7 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	const n = 100
 	handsets := make([]handsetDef, n)
 	for i := range handsets {
-		handsets[i] = handsetDef{fmt.Sprintf("hs-%03d", i), fmt.Sprint(2000 + i), fmt.Sprintf("00AC%06X", i)}
+		handsets[i] = handsetDef{Name: fmt.Sprintf("hs-%03d", i), User: fmt.Sprint(2000 + i), IPUI: fmt.Sprintf("00AC%06X", i)}
 	}
 	created := make(chan error, 1)
 	go func() { created <- sc.createConcurrently(handsets, "sip-shared", 8) }()
@@ -306,7 +306,7 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	onDevice := dev.Snapshot().Slots
 	holder := map[int32]string{}
 	for _, def := range handsets {
-		h := sc.waitHandset(def.name, "ready in a slot", settle, func(h *dectv1alpha1.Handset) error {
+		h := sc.waitHandset(def.Name, "ready in a slot", settle, func(h *dectv1alpha1.Handset) error {
 			if h.Status.Slot == nil {
 				return errors.New("no slot")
 			}
@@ -314,19 +314,19 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 		})
 		slot := *h.Status.Slot
 		if other, taken := holder[slot]; taken {
-			t.Errorf("slot %d is held by %s and by %s in status", slot, other, def.name)
+			t.Errorf("slot %d is held by %s and by %s in status", slot, other, def.Name)
 		}
-		holder[slot] = def.name
+		holder[slot] = def.Name
 		// Nothing lost: the device has the handset's account and IPUI in that slot.
-		if s := onDevice[slot]; s.UserID != def.user || s.Password != "pw-shared" || s.Reserved != ipui(def.ipui) || !s.Active {
-			t.Errorf("%s is in slot %d by status, but the device has %+v there", def.name, slot, s)
+		if s := onDevice[slot]; s.UserID != def.User || s.Password != "pw-shared" || s.Reserved != ipui(def.IPUI) || !s.Active {
+			t.Errorf("%s is in slot %d by status, but the device has %+v there", def.Name, slot, s)
 		}
 		// No slot moved.
-		if was, ok := statusBefore[def.name]; ok && was != slot {
-			t.Errorf("%s moved from slot %d (status before the kill) to %d", def.name, was, slot)
+		if was, ok := statusBefore[def.Name]; ok && was != slot {
+			t.Errorf("%s moved from slot %d (status before the kill) to %d", def.Name, was, slot)
 		}
-		if was, ok := servedBefore[def.user]; ok && int32(was) != slot {
-			t.Errorf("%s (user %s) moved from slot %d (served before the kill) to %d", def.name, def.user, was, slot)
+		if was, ok := servedBefore[def.User]; ok && int32(was) != slot {
+			t.Errorf("%s (user %s) moved from slot %d (served before the kill) to %d", def.Name, def.User, was, slot)
 		}
 	}
 	// The base's slot table says the same.
@@ -393,7 +393,7 @@ func TestAPIServerDown(t *testing.T) {
 		}
 		return nil
 	})
-	sc.waitHandset("hs-1014", "the change delivered", catchingUp, readyAndDelivered(1, example[1].ipui))
+	sc.waitHandset("hs-1014", "the change delivered", catchingUp, readyAndDelivered(1, example[1].IPUI))
 
 	// The same processes did it: neither was restarted.
 	for _, p := range []struct {
@@ -416,7 +416,7 @@ func TestPasswordSecretDeleted(t *testing.T) {
 	sc := begin(t)
 	dev := sc.declareExample(nil)
 	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
-	sc.waitHandset("hs-1014", "delivered", settle, readyAndDelivered(1, example[1].ipui))
+	sc.waitHandset("hs-1014", "delivered", settle, readyAndDelivered(1, example[1].IPUI))
 	before := dev.Snapshot().Slots
 
 	sc.delete(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sip-1014"}})
@@ -436,7 +436,7 @@ func TestPasswordSecretDeleted(t *testing.T) {
 	sc.waitWarning("hs-1014", dectv1alpha1.ReasonSecretNotFound, "sip-1014")
 	for i, h := range example {
 		if i != 1 {
-			sc.waitHandset(h.name, "still ready", settle, readyAndDelivered(i, h.ipui))
+			sc.waitHandset(h.Name, "still ready", settle, readyAndDelivered(i, h.IPUI))
 		}
 	}
 	sc.waitBase("office", "ready, naming the problem", settle, func(b *dectv1alpha1.DectBase) error {
@@ -450,9 +450,9 @@ func TestPasswordSecretDeleted(t *testing.T) {
 	}
 
 	// Restoring the Secret heals the handset.
-	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-1014"}, StringData: map[string]string{"password": password("1014")}})
+	sc.create(example[1].Secret(sc.ns))
 	sc.waitHandset("hs-1014", "healed", settle, func(h *dectv1alpha1.Handset) error {
-		if err := readyAndDelivered(1, example[1].ipui)(h); err != nil {
+		if err := readyAndDelivered(1, example[1].IPUI)(h); err != nil {
 			return err
 		}
 		if hasCondition(h.Status.Conditions, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, dectv1alpha1.ReasonSecretNotFound) == nil {
@@ -489,7 +489,7 @@ func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 	before := dev.Snapshot().Slots
 
 	// A second Handset declares the IPUI of hs-1013, in another notation.
-	sc.declareHandset("office", handsetDef{"hs-1099", "1099", "00:ab:c5:08:71"})
+	sc.declareHandset("office", handsetDef{Name: "hs-1099", User: "1099", IPUI: "00:ab:c5:08:71"})
 
 	// The newcomer reports the conflict, naming the handset that keeps the IPUI.
 	sc.waitHandset("hs-1099", "the conflict reported", settle, func(h *dectv1alpha1.Handset) error {
@@ -502,7 +502,7 @@ func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 		return nil
 	})
 	sc.waitWarning("hs-1099", dectv1alpha1.ReasonDuplicateIPUI, "hs-1013")
-	sc.waitHandset("hs-1013", "still ready in slot 0", settle, readyAndDelivered(0, example[0].ipui))
+	sc.waitHandset("hs-1013", "still ready in slot 0", settle, readyAndDelivered(0, example[0].IPUI))
 
 	// The first keeps working on the device: same slot, same reservation, still
 	// registered well after the device's conflict check; the newcomer got nothing.
@@ -513,7 +513,7 @@ func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 		t.Errorf("the device's settings changed:\n%v", err)
 	}
 	for _, s := range after {
-		if s.UserID == "1099" || (s.Index != 0 && s.Reserved == ipui(example[0].ipui)) {
+		if s.UserID == "1099" || (s.Index != 0 && s.Reserved == ipui(example[0].IPUI)) {
 			t.Errorf("slot %d was given to the newcomer: %+v", s.Index, s)
 		}
 	}

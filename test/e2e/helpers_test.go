@@ -24,8 +24,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // Deadlines of the polls. They are generous: the machine may be slow and shared, and a
@@ -63,7 +65,7 @@ func begin(t *testing.T) *scenario {
 			return
 		}
 		relevant := func(l string) bool {
-			return strings.Contains(l, ns) || strings.Contains(l, `"level":"error"`) || strings.HasPrefix(l, "=== harness")
+			return strings.Contains(l, ns) || strings.Contains(l, `"level":"error"`) || strings.HasPrefix(l, "=== testenv")
 		}
 		for _, p := range []struct {
 			name  string
@@ -116,43 +118,23 @@ func (sc *scenario) tryUpdate(o client.Object, change func()) error {
 	})
 }
 
-// eventually calls check until it returns nil, and fails the test with check's last
-// error when timeout has passed.
+// eventually is testenv.Eventually that also logs how long a slow check took.
 func (sc *scenario) eventually(what string, timeout time.Duration, check func() error) {
 	sc.t.Helper()
 	start := time.Now()
-	deadline := start.Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			if took := time.Since(start); took > 5*time.Second {
-				sc.t.Logf("%s: took %v", what, took.Round(100*time.Millisecond))
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			sc.t.Fatalf("%s: still not the case after %v: %v", what, timeout, err)
-		}
-		time.Sleep(pollGap)
+	testenv.Eventually(sc.t, what, timeout, check)
+	if took := time.Since(start); took > 5*time.Second {
+		sc.t.Logf("%s: took %v", what, took.Round(100*time.Millisecond))
 	}
 }
 
 // ---- fixtures ----
 
 // handsetDef declares one handset: its name, SIP user and IPUI.
-type handsetDef struct {
-	name, user, ipui string
-}
+type handsetDef = testenv.ExampleHandset
 
 // example is Gigaset's own provisioning example: three accounts and their handsets.
-var example = []handsetDef{
-	{"hs-1013", "1013", "00 AB C5 08 71"},
-	{"hs-1014", "1014", "00 AB B8 4A 08"},
-	{"hs-1022", "1022", "00 AB 9E 31 C2"},
-}
-
-func password(user string) string    { return "pw-" + user }
-func displayName(user string) string { return "N720_" + user }
+var example = testenv.Example
 
 var macSeq atomic.Int64
 
@@ -183,30 +165,11 @@ func (sc *scenario) declareBase(name string, adjust func(*dectv1alpha1.DectBase)
 	return mac, macID
 }
 
-// declareHandset creates h's password Secret (sip-<user>) and the Handset on base.
+// declareHandset creates h's password Secret and the Handset on base.
 func (sc *scenario) declareHandset(base string, h handsetDef) {
 	sc.t.Helper()
-	sc.create(&corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-" + h.user},
-		StringData: map[string]string{"password": password(h.user)},
-	})
-	sc.create(newHandset(sc.ns, base, h, "sip-"+h.user))
-}
-
-func newHandset(ns, base string, h handsetDef, secret string) *dectv1alpha1.Handset {
-	return &dectv1alpha1.Handset{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: h.name},
-		Spec: dectv1alpha1.HandsetSpec{
-			BaseRef: dectv1alpha1.LocalObjectReference{Name: base},
-			IPUI:    h.ipui,
-			SIP: dectv1alpha1.HandsetSIP{
-				UserID:            dectv1alpha1.Text(h.user),
-				DisplayName:       dectv1alpha1.Text(displayName(h.user)),
-				Mailbox:           "*2",
-				PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: secret},
-			},
-		},
-	}
+	sc.create(h.Secret(sc.ns))
+	sc.create(h.Handset(sc.ns, base))
 }
 
 // declareExample creates the base "office" and the example's three handsets, in that
@@ -228,13 +191,13 @@ func (sc *scenario) declareExample(adjust func(*dectv1alpha1.DectBase)) *device 
 // clock.
 type device struct {
 	*simulator.Device
-	clock *simulator.FakeClock
+	clock *fakeclock.Clock
 	sc    *scenario
 }
 
 func (sc *scenario) newDevice(mac, macID string) *device {
 	sc.t.Helper()
-	clock := simulator.NewFakeClock(time.Now())
+	clock := fakeclock.New(time.Now())
 	d, err := simulator.New(simulator.Config{MAC: mac, MACID: macID, Clock: clock})
 	if err != nil {
 		sc.t.Fatal(err)
@@ -296,9 +259,9 @@ func (d *device) hasExample() error {
 func (d *device) holds(i int, h handsetDef) error {
 	s := d.Slot(i)
 	want := simulator.SlotState{
-		Index: i, Active: true, UserID: h.user, LoginID: h.user, Password: password(h.user),
-		DisplayName: displayName(h.user), AccountName: h.user, MailboxEnabled: true, MailboxNumber: "*2",
-		Reserved: ipui(h.ipui), Registered: s.Registered,
+		Index: i, Active: true, UserID: h.User, LoginID: h.User, Password: testenv.Password(h.User),
+		DisplayName: testenv.DisplayName(h.User), AccountName: h.User, MailboxEnabled: true, MailboxNumber: "*2",
+		Reserved: ipui(h.IPUI), Registered: s.Registered,
 	}
 	if s != want {
 		return fmt.Errorf("slot %d:\n got %+v\nwant %+v", i, s, want)
@@ -485,7 +448,7 @@ func ptrText[T any](p *T) string {
 func ipuisOf(defs []handsetDef) []string {
 	var out []string
 	for _, h := range defs {
-		out = append(out, h.ipui)
+		out = append(out, h.IPUI)
 	}
 	return out
 }
@@ -566,6 +529,11 @@ func (sc *scenario) makeSureWindowOpens(dev *device, base string) {
 	}
 }
 
+func withSecret(h *dectv1alpha1.Handset, secret string) *dectv1alpha1.Handset {
+	h.Spec.SIP.PasswordSecretRef.Name = secret
+	return h
+}
+
 // createConcurrently creates the handsets, all with one password Secret, with several
 // clients at once, as a GitOps tool applying a folder does.
 func (sc *scenario) createConcurrently(defs []handsetDef, secret string, workers int) error {
@@ -575,8 +543,8 @@ func (sc *scenario) createConcurrently(defs []handsetDef, secret string, workers
 	for range workers {
 		wg.Go(func() {
 			for h := range jobs {
-				if err := sc.c.Create(sc.ctx, newHandset(sc.ns, "office", h, secret)); err != nil {
-					errs <- fmt.Errorf("creating %s: %w", h.name, err)
+				if err := sc.c.Create(sc.ctx, withSecret(h.Handset(sc.ns, "office"), secret)); err != nil {
+					errs <- fmt.Errorf("creating %s: %w", h.Name, err)
 				}
 			}
 		})

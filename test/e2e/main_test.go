@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dect-operator/dect-operator/test/e2e/harness"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // stack is the one API server, manager and provisioning server every test shares. Each
 // test works in a namespace of its own, with a base whose MAC no other test uses.
-var stack *harness.Stack
+var stack *testenv.Stack
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -31,7 +31,7 @@ func run(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stack, err = harness.Start(ctx, harness.Options{
+	stack, err = testenv.Start(ctx, testenv.Options{
 		Dir: dir,
 		// Every fetch is recorded, so that tests see each delivery in status quickly.
 		DeliveryRecordInterval: time.Second,
@@ -57,7 +57,7 @@ func run(m *testing.M) int {
 
 func printLogTails(dir string) {
 	for _, name := range []string{"manager.log", "server.log"} {
-		p := &harness.Process{LogPath: dir + "/" + name}
+		p := &testenv.Process{LogPath: dir + "/" + name}
 		lines := p.LogSince(0, nil, 40)
 		if len(lines) == 0 {
 			continue

@@ -1,13 +1,11 @@
-package controllers_test
+package controller_test
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,15 +17,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/controller"
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
-	"github.com/dect-operator/dect-operator/internal/operator"
 	"github.com/dect-operator/dect-operator/internal/provfile"
-	"github.com/dect-operator/dect-operator/internal/testutil"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // The suite runs one real kube-apiserver and etcd (envtest) and one manager with every
@@ -35,54 +33,29 @@ import (
 var (
 	k8s     client.Client
 	restCfg *rest.Config
-	clock   = &testClock{}
-	nsSeq   atomic.Int64
+	// clock is the reconcilers' clock: real time, which the window tests move ahead.
+	clock = fakeclock.Flowing()
+	nsSeq atomic.Int64
 )
 
-// testClock is the reconcilers' clock: real time plus an offset the window tests move.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
 func TestMain(m *testing.M) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which provides the envtest binaries")
-		os.Exit(1)
-	}
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest:", err)
-		os.Exit(1)
-	}
-	restCfg = cfg
-	k8s, err = client.New(cfg, client.Options{Scheme: operator.Scheme()})
+	dir, err := os.MkdirTemp("", "dect-controller-")
 	if err != nil {
 		panic(err)
 	}
+	cp, err := testenv.StartControlPlane(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
+		os.Exit(1)
+	}
+	restCfg, k8s = cp.Config, cp.Client
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	managerCfg := rest.CopyConfig(cfg)
+	managerCfg := rest.CopyConfig(cp.Config)
 	managerCfg.WrapTransport = countWrites
 	go func() {
-		done <- operator.RunManager(ctx, managerCfg, operator.ManagerOptions{
+		done <- controller.Run(ctx, managerCfg, controller.Options{
 			MetricsAddr: "0", ProbeAddr: "0", ServerURL: "http://dect.test", Now: clock.Now,
 		})
 	}()
@@ -92,7 +65,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		code = 1
 	}
-	_ = env.Stop()
+	cp.Stop()
+	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
@@ -152,20 +126,9 @@ func newBase(ns, name, mac string) *dectv1alpha1.DectBase {
 	}
 }
 
+// newHandset is a handset of user on base, its password in Secret sip-<user>.
 func newHandset(ns, name, base, user, ipui string) *dectv1alpha1.Handset {
-	return &dectv1alpha1.Handset{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: dectv1alpha1.HandsetSpec{
-			BaseRef: dectv1alpha1.LocalObjectReference{Name: base},
-			IPUI:    ipui,
-			SIP: dectv1alpha1.HandsetSIP{
-				UserID:            dectv1alpha1.Text(user),
-				DisplayName:       dectv1alpha1.Text("N720_" + user),
-				Mailbox:           "*2",
-				PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: "sip-" + user},
-			},
-		},
-	}
+	return testenv.ExampleHandset{Name: name, User: user, IPUI: ipui}.Handset(ns, base)
 }
 
 func newSecret(ns, name, password string) *corev1.Secret {
@@ -182,13 +145,9 @@ func gigasetExample(t testing.TB, ns string) string {
 	t.Helper()
 	mac := uniqueMAC()
 	create(t, newBase(ns, "office", mac))
-	for _, h := range []struct{ name, user, ipui string }{
-		{"hs-1013", "1013", "00 AB C5 08 71"},
-		{"hs-1014", "1014", "00 AB B8 4A 08"},
-		{"hs-1022", "1022", "00 AB 9E 31 C2"},
-	} {
-		create(t, newSecret(ns, "sip-"+h.user, "pw-"+h.user))
-		create(t, newHandset(ns, h.name, "office", h.user, h.ipui))
+	for _, h := range testenv.Example {
+		create(t, h.Secret(ns))
+		create(t, h.Handset(ns, "office"))
 		time.Sleep(1100 * time.Millisecond) // creationTimestamp has a resolution of one second
 	}
 	return mac
@@ -204,7 +163,7 @@ func uniqueMAC() string { return fmt.Sprintf("7C2F80%06X", macSeq.Add(1)) }
 // eventually retries check until it returns nil, for up to 20 seconds.
 func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
-	testutil.Eventually(t, what, 20*time.Second, check)
+	testenv.Eventually(t, what, 20*time.Second, check)
 }
 
 func get[T client.Object](t testing.TB, ns, name string, o T) T {

@@ -1,7 +1,4 @@
-// Package serving connects the provisioning server to Kubernetes: it keeps the server's
-// Store in step with the ConfigMaps and Secrets the reconciler writes, and records each
-// delivery on the DectBase's status.
-package serving
+package server
 
 import (
 	"cmp"

@@ -1,13 +1,4 @@
-// Package harness runs the operator as it is deployed, for the end-to-end tests
-// (test/e2e) and the scale benchmark (hack/scale): a real kube-apiserver and etcd
-// (envtest) with the CRDs installed, and the real dect-operator binary, built once,
-// running `manager` and `serve` as separate processes that reach the API server through
-// a kubeconfig file, like the two containers of the operator's pod.
-//
-// The API server can be stopped and started again in place (same address, same serving
-// certificate, same etcd), so that tests can check that the processes reconnect by
-// themselves, and the manager can be SIGKILLed and restarted.
-package harness
+package testenv
 
 import (
 	"context"
@@ -25,15 +16,105 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/dect-operator/dect-operator/internal/operator"
+	"github.com/dect-operator/dect-operator/internal/scheme"
 )
+
+// ControlPlane is a running kube-apiserver and etcd with the CRDs installed.
+type ControlPlane struct {
+	Env *envtest.Environment
+	// Config, Client and Kubeconfig (a file) are the admin's.
+	Config     *rest.Config
+	Client     client.Client
+	Kubeconfig string
+
+	apiLog *os.File
+}
+
+// StartControlPlane starts a control plane whose certificates, kubeconfig and API
+// server log live in dir, which must exist. On error, what was started is stopped.
+func StartControlPlane(dir string) (_ *ControlPlane, err error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run through `make test`, `make demo` or `make bench`, " +
+			"or set it with KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	cp := &ControlPlane{}
+	defer func() {
+		if err != nil {
+			cp.Stop()
+		}
+	}()
+	// A fixed certificate folder keeps the API server's serving certificate across a
+	// stop and start: with envtest's default temporary folder a restarted API server
+	// gets a new CA, which no kubeconfig written before would trust.
+	certDir := filepath.Join(dir, "apiserver")
+	if err := os.MkdirAll(certDir, 0o700); err != nil {
+		return nil, err
+	}
+	if cp.apiLog, err = os.OpenFile(filepath.Join(dir, "apiserver.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+		return nil, err
+	}
+	cp.Env = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		ControlPlane: envtest.ControlPlane{APIServer: &envtest.APIServer{
+			CertDir: certDir,
+			Out:     cp.apiLog,
+			Err:     cp.apiLog,
+		}},
+		ControlPlaneStopTimeout: 2 * time.Minute,
+	}
+	// On SIGTERM the API server drains its watches (the processes hold several) before it
+	// exits; without a grace period for them it waits a full minute.
+	cp.Env.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "2s")
+	if cp.Config, err = cp.Env.Start(); err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	if cp.Client, err = client.New(cp.Config, client.Options{Scheme: scheme.New()}); err != nil {
+		return nil, err
+	}
+	cp.Kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(cp.Kubeconfig, cp.Env.KubeConfig, 0o600); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// StopAPIServer stops kube-apiserver; etcd and whatever talks to it keep running.
+func (cp *ControlPlane) StopAPIServer() error {
+	return cp.Env.ControlPlane.APIServer.Stop()
+}
+
+// StartAPIServer starts kube-apiserver again at the same address, with the same
+// certificates, and waits until it serves again.
+func (cp *ControlPlane) StartAPIServer() error {
+	return cp.Env.ControlPlane.APIServer.Start()
+}
+
+// Stop ends the control plane. It is safe on a partly started one.
+func (cp *ControlPlane) Stop() {
+	if cp.Env != nil {
+		_ = cp.Env.Stop()
+	}
+	if cp.apiLog != nil {
+		_ = cp.apiLog.Close()
+	}
+}
 
 // Options configure a Stack.
 type Options struct {
 	// Dir holds the binary, the kubeconfig, the API server's certificates and the
 	// processes' logs. It must exist. The caller removes it.
 	Dir string
-	// ManagerArgs and ServerArgs are added to the flags the harness sets.
+	// Binary is a dect-operator binary to run; empty builds one into Dir.
+	Binary string
+	// ServerAddr is the provisioning server's address; empty picks a free port on
+	// 127.0.0.1.
+	ServerAddr string
+	// ManagerArgs and ServerArgs are added to the flags the Stack sets.
 	ManagerArgs, ServerArgs []string
 	// DeliveryRecordInterval is the server's --delivery-record-interval; 0 keeps the
 	// server's default.
@@ -42,15 +123,11 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
-// Stack is a running API server with the operator's two processes.
+// Stack is a control plane with the operator's two processes.
 type Stack struct {
-	Dir        string
-	Binary     string
-	Kubeconfig string
-	Env        *envtest.Environment
-	// Config and Client are the admin's, for the test itself.
-	Config *rest.Config
-	Client client.Client
+	*ControlPlane
+	Dir    string
+	Binary string
 
 	// ServerURL is where devices fetch their files: http://127.0.0.1:<port>.
 	ServerURL string
@@ -59,18 +136,14 @@ type Stack struct {
 
 	Manager, Server *Process
 
-	logf   func(string, ...any)
-	apiLog *os.File
+	logf func(string, ...any)
 }
 
-// Start builds the binary, starts the API server and both processes, and returns once
-// the provisioning server reports ready. On error, what was started is stopped.
+// Start builds the binary (unless given one), starts the control plane and both
+// processes, and returns once the provisioning server reports ready. On error, what was
+// started is stopped.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run through `make test` / `make bench`, " +
-			"or set it with KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
-	}
-	s := &Stack{Dir: o.Dir, logf: o.Logf}
+	s := &Stack{Dir: o.Dir, logf: o.Logf, Binary: o.Binary}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
 	}
@@ -80,52 +153,22 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 	}()
 
-	root, err := RepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	s.Binary = filepath.Join(o.Dir, "dect-operator")
-	s.logf("building %s", s.Binary)
-	build := exec.CommandContext(ctx, "go", "build", "-o", s.Binary, "./cmd/dect-operator")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building the binary: %v\n%s", err, out)
+	if s.Binary == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		s.Binary = filepath.Join(o.Dir, "dect-operator")
+		s.logf("building %s", s.Binary)
+		build := exec.CommandContext(ctx, "go", "build", "-o", s.Binary, "./cmd/dect-operator")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building the binary: %v\n%s", err, out)
+		}
 	}
 
-	// A fixed certificate folder keeps the API server's serving certificate across a
-	// stop and start: with envtest's default temporary folder a restarted API server
-	// gets a new CA, which no kubeconfig written before would trust.
-	certDir := filepath.Join(o.Dir, "apiserver")
-	if err := os.MkdirAll(certDir, 0o700); err != nil {
-		return nil, err
-	}
-	apiLog, err := os.OpenFile(filepath.Join(o.Dir, "apiserver.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	s.apiLog = apiLog
-	s.Env = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		ControlPlane: envtest.ControlPlane{APIServer: &envtest.APIServer{
-			CertDir: certDir,
-			Out:     apiLog,
-			Err:     apiLog,
-		}},
-		ControlPlaneStopTimeout: 2 * time.Minute,
-	}
-	// On SIGTERM the API server drains its watches (the processes hold several) before it
-	// exits; without a grace period for them it waits a full minute.
-	s.Env.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "2s")
 	s.logf("starting the API server")
-	if s.Config, err = s.Env.Start(); err != nil {
-		return nil, fmt.Errorf("starting envtest: %w", err)
-	}
-	if s.Client, err = client.New(s.Config, client.Options{Scheme: operator.Scheme()}); err != nil {
-		return nil, err
-	}
-	s.Kubeconfig = filepath.Join(o.Dir, "kubeconfig")
-	if err := os.WriteFile(s.Kubeconfig, s.Env.KubeConfig, 0o600); err != nil {
+	if s.ControlPlane, err = StartControlPlane(o.Dir); err != nil {
 		return nil, err
 	}
 
@@ -133,7 +176,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ServerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	serverAddr := o.ServerAddr
+	if serverAddr == "" {
+		serverAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	}
+	s.ServerURL = "http://" + serverAddr
 	s.ServerMetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1])
 	s.ServerProbeURL = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
 
@@ -148,7 +195,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}, o.ManagerArgs...),
 	}
 	serverArgs := []string{"serve",
-		fmt.Sprintf("--addr=127.0.0.1:%d", ports[0]),
+		"--addr=" + serverAddr,
 		fmt.Sprintf("--metrics-addr=127.0.0.1:%d", ports[1]),
 		fmt.Sprintf("--probe-addr=127.0.0.1:%d", ports[2]),
 	}
@@ -190,16 +237,15 @@ func (s *Stack) WaitServerReady(ctx context.Context) error {
 func (s *Stack) StopAPIServer() error {
 	s.logf("stopping the API server")
 	start := time.Now()
-	err := s.Env.ControlPlane.APIServer.Stop()
+	err := s.ControlPlane.StopAPIServer()
 	s.logf("API server stopped after %v", time.Since(start).Round(time.Millisecond))
 	return err
 }
 
-// StartAPIServer starts kube-apiserver again at the same address, with the same
-// certificates, and waits until it serves again.
+// StartAPIServer starts kube-apiserver again; see ControlPlane.StartAPIServer.
 func (s *Stack) StartAPIServer() error {
 	s.logf("starting the API server again")
-	return s.Env.ControlPlane.APIServer.Start()
+	return s.ControlPlane.StartAPIServer()
 }
 
 // Stop ends both processes and the control plane. It is safe on a partly started Stack.
@@ -209,13 +255,8 @@ func (s *Stack) Stop() {
 			_ = p.Stop(10 * time.Second)
 		}
 	}
-	if s.Env != nil {
-		if err := s.Env.Stop(); err != nil {
-			s.logf("stopping envtest: %v", err)
-		}
-	}
-	if s.apiLog != nil {
-		_ = s.apiLog.Close()
+	if s.ControlPlane != nil {
+		s.ControlPlane.Stop()
 	}
 }
 

@@ -1,4 +1,7 @@
-package operator
+// Package server is the provisioning server's process: it keeps provserver's Store in
+// step with the ConfigMaps and Secrets the manager writes, serves the devices, and
+// records each delivery on the DectBase's status.
+package server
 
 import (
 	"context"
@@ -22,11 +25,11 @@ import (
 
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
-	"github.com/dect-operator/dect-operator/internal/serving"
+	"github.com/dect-operator/dect-operator/internal/scheme"
 )
 
-// ServerOptions configure the provisioning server.
-type ServerOptions struct {
+// Options configure the provisioning server process.
+type Options struct {
 	Addr        string // the devices' port, e.g. ":8088"
 	MetricsAddr string // metrics and /unknown-devices; "0" disables
 	ProbeAddr   string // /healthz and /readyz; "0" disables
@@ -46,14 +49,14 @@ type ServerOptions struct {
 
 // RunServer runs the provisioning server until ctx is done: it loads the files the
 // reconciler stores, serves them to the devices, and records each delivery.
-func RunServer(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
+func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	log := ctrl.Log.WithName("server")
 	store := provserver.NewStore()
 	registry := o.Registry
 	if registry == nil {
 		registry = ctrlmetrics.Registry
 	}
-	var recorder *serving.Recorder
+	var recorder *Recorder
 	handler, err := provserver.NewHandler(store, provserver.Options{
 		PathPrefix: o.PathPrefix,
 		Realm:      o.Realm,
@@ -74,7 +77,7 @@ func RunServer(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: Scheme(),
+		Scheme: scheme.New(),
 		Cache:  cacheOpts,
 		Metrics: metricsserver.Options{
 			BindAddress:   o.MetricsAddr,
@@ -86,8 +89,8 @@ func RunServer(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 		return fmt.Errorf("creating the server's manager: %w", err)
 	}
 
-	source := serving.NewSource(mgr.GetCache(), store, log)
-	recorder = serving.NewRecorder(mgr.GetClient(), source, log)
+	source := NewSource(mgr.GetCache(), store, log)
+	recorder = NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
 	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
 		inf, err := mgr.GetCache().GetInformer(ctx, obj)
@@ -152,7 +155,7 @@ func RunServer(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 
 // serveDevices serves the devices' port until ctx is done, then drains the requests in
 // flight for up to ten seconds.
-func serveDevices(ctx context.Context, o ServerOptions, h http.Handler, info func(string, ...any)) error {
+func serveDevices(ctx context.Context, o Options, h http.Handler, info func(string, ...any)) error {
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Addr, err)

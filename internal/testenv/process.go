@@ -1,4 +1,4 @@
-package harness
+package testenv
 
 import (
 	"bufio"
@@ -51,12 +51,12 @@ func (p *Process) Start() error {
 		_ = log.Close()
 		return fmt.Errorf("starting %s: %w", p.Name, err)
 	}
-	fmt.Fprintf(log, "=== harness: %s started as pid %d at %s\n", p.Name, cmd.Process.Pid, time.Now().Format(time.RFC3339Nano))
+	fmt.Fprintf(log, "=== testenv: %s started as pid %d at %s\n", p.Name, cmd.Process.Pid, time.Now().Format(time.RFC3339Nano))
 	exited := make(chan struct{})
 	p.cmd, p.exited, p.exitErr = cmd, exited, nil
 	go func() {
 		err := cmd.Wait()
-		fmt.Fprintf(log, "=== harness: %s pid %d ended at %s: %v\n", p.Name, cmd.Process.Pid, time.Now().Format(time.RFC3339Nano), err)
+		fmt.Fprintf(log, "=== testenv: %s pid %d ended at %s: %v\n", p.Name, cmd.Process.Pid, time.Now().Format(time.RFC3339Nano), err)
 		_ = log.Close()
 		p.mu.Lock()
 		p.exitErr = err

@@ -1,7 +1,7 @@
 // Package controllers holds the reconcilers. They read objects, hand them to the pure
 // packages under internal/ that decide what the device is given, and write the results:
 // the provisioning file and the status of bases and handsets.
-package controllers
+package controller
 
 import (
 	"context"

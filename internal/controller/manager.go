@@ -1,7 +1,4 @@
-// Package operator wires the reconcilers and the provisioning server into runnable
-// processes. The binary's subcommands, the demo and the tests all start them through
-// here, so that each runs exactly what is deployed.
-package operator
+package controller
 
 import (
 	"cmp"
@@ -11,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -21,25 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
-	"github.com/dect-operator/dect-operator/controllers"
 	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/scheme"
 )
 
-// Scheme knows the built-in kinds and this operator's own.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := dectv1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
-
-// ManagerOptions configure the controller manager.
-type ManagerOptions struct {
+// Options configure the manager process.
+type Options struct {
 	MetricsAddr    string // "0" disables metrics
 	ProbeAddr      string // "0" disables probes
 	LeaderElection bool
@@ -56,10 +38,10 @@ type ManagerOptions struct {
 	SkipNameValidation bool
 }
 
-// RunManager runs the reconcilers until ctx is done.
-func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
+// Run runs the manager process, the reconcilers, until ctx is done.
+func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  Scheme(),
+		Scheme:                  scheme.New(),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
@@ -80,10 +62,10 @@ func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controllers.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering indexes: %w", err)
 	}
-	base := &controllers.DectBaseReconciler{
+	base := &DectBaseReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("dect-operator"),
@@ -93,7 +75,7 @@ func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
 	if err := base.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DectBase controller: %w", err)
 	}
-	if err := (&controllers.HandsetReconciler{DectBaseReconciler: base}).SetupWithManager(mgr); err != nil {
+	if err := (&HandsetReconciler{DectBaseReconciler: base}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Handset controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -1,0 +1,16 @@
+// Package testenv is the one way the tests, the demo and the scale benchmark start a
+// control plane and the operator:
+//
+//   - StartControlPlane: a real kube-apiserver and etcd (envtest) with the CRDs
+//     installed, an admin client and kubeconfig, and an API server that can be stopped
+//     and started again in place;
+//   - Start: that control plane plus the real dect-operator binary running `manager` and
+//     `serve` as separate processes that reach the API server through a kubeconfig
+//     file, like the two containers of the operator's Pod.
+//
+// Tests that need the reconcilers on a fake clock run controller.Run in-process against
+// StartControlPlane's configuration instead.
+//
+// It also holds what those callers share: Eventually (the one polling helper) and
+// Gigaset's own provisioning example (Example), declared once.
+package testenv
