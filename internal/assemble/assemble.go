@@ -1,8 +1,9 @@
-// Package assemble turns one DectBase, its Handsets and the values of the Secrets they
-// reference into the document the device is to be given, together with what happened to
-// each handset. It is the reconciler's decision-making, kept free of any API server so
-// that every rule (slots, last good settings, conflicts, the window) is tested as plain
-// Go, and so that the offline `render` command makes byte-for-byte the same file.
+// Package assemble is the engine: it turns one DectBase, its Handsets and the values of
+// the Secrets they reference into the file the device is to be given (Build), and
+// decides what the status of every object involved says about it (Status). It needs no
+// API server, so that every rule (slots, last good settings, conflicts, the window) is
+// tested as plain Go, and the reconciler and the offline `render` command make the same
+// bytes through the same call.
 package assemble
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/slots"
 	"github.com/dect-operator/dect-operator/internal/window"
 )
@@ -29,21 +31,24 @@ import (
 // name. A Secret that does not exist is absent.
 type Secrets map[string]map[string][]byte
 
-// Input is everything one assembly reads.
+// Input is everything one Build reads.
 type Input struct {
-	Base     *dectv1alpha1.DectBase
+	Base *dectv1alpha1.DectBase
+	// MAC is the base's canonical MAC (gigaset.ParseMAC of spec.macAddress). The caller
+	// parses it, since it needs it first to check that the base holds the MAC.
+	MAC      string
 	Handsets []dectv1alpha1.Handset
 	Secrets  Secrets
-	// Previous is the file the device was last given (document and credentials joined and
-	// parsed), or nil for a new base. It is the durable record of the slots and of each
-	// slot's last good settings.
-	Previous *gigaset.Document
-	// PreviousOwners is the slot table to use when Previous is nil but an older record
-	// (the base's status) survived, e.g. after a hand-edit destroyed the stored document.
+	// Stored is the file as last stored, or nil for a new base. Its document is the
+	// durable record of the slots and of each slot's last good settings.
+	Stored *provfile.File
+	// PreviousOwners is the slot table to use when Stored is nil or unreadable but an
+	// older record (the base's status) survived, e.g. after a hand-edit destroyed the
+	// stored document.
 	PreviousOwners []string
-	// ReopenedAt is when a person last asked for a new registration window, or zero.
-	ReopenedAt time.Time
-	Now        time.Time
+	// HashKey is the base's key for the file's hash (see provfile.Hash).
+	HashKey []byte
+	Now     time.Time
 }
 
 // Problem is why an object's current settings are not what the device is given.
@@ -51,6 +56,11 @@ type Problem struct {
 	Reason  string // an API condition reason, e.g. dectv1alpha1.ReasonSecretNotFound
 	Message string // for the person who declared the object; never holds a secret
 }
+
+// Error is a problem of the base itself that leaves no file to serve.
+type Error Problem
+
+func (e *Error) Error() string { return e.Message }
 
 // Handset is the outcome for one Handset.
 type Handset struct {
@@ -66,18 +76,29 @@ type Handset struct {
 	SettingsHash string
 }
 
-// Output is the result of one assembly.
-type Output struct {
+// Result is what one Build decided.
+type Result struct {
+	// Document is the file's model; File holds it rendered, ready to store.
 	Document gigaset.Document
-	Window   window.Window
+	File     provfile.File
+	// Changed tells whether File is a new generation.
+	Changed bool
+	Window  window.Window
 	// Reserved tells whether any slot reserves an IPUI (without one the device opens no
 	// window).
 	Reserved bool
+	// ReopenedAt is when the reopen-window annotation's current value was first acted
+	// on, or zero.
+	ReopenedAt time.Time
 	// Handsets by name.
 	Handsets map[string]Handset
 	// BaseProblem is set when the base's own settings could not all be used. The file is
-	// still assembled, with the base's last good values where they were missing.
+	// still built, with the base's last good values where they were missing.
 	BaseProblem *Problem
+	// StoredUnreadable says why the stored document could not be read ("" when it could,
+	// or there was none); the slots then come from PreviousOwners. Safe to log: it never
+	// quotes a credential.
+	StoredUnreadable string
 }
 
 // Profile is the device profile of base: the built-in N720 table with the base's
@@ -90,18 +111,75 @@ func Profile(base *dectv1alpha1.DectBase) (*gigaset.Profile, error) {
 	return gigaset.N720().WithOverrides(o)
 }
 
-// Assemble decides the document for in.Base. It fails only for problems of the base
-// itself that leave no file to serve (a profile override that does not apply); every
-// handset problem is reported in Output.Handsets instead.
-func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, error) {
-	base := in.Base
-	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
+// Build decides and renders the file of in.Base. It fails, with an *Error, only for
+// problems of the base itself that leave no file to serve (a profile override that does
+// not apply, a base setting the device cannot take); every handset problem is reported
+// in Result.Handsets instead.
+func Build(in Input) (*Result, error) {
+	profile, err := Profile(in.Base)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Reason: dectv1alpha1.ReasonInvalidProfile, Message: err.Error()}
 	}
-	out := &Output{Handsets: map[string]Handset{}}
-	doc := &out.Document
-	doc.MAC = mac
+	res := &Result{Handsets: map[string]Handset{}, ReopenedAt: reopenTime(in.Base, in.Now)}
+	previous := res.readStored(in.Stored, profile)
+
+	if err := res.decide(in, previous, profile); err != nil {
+		return nil, &Error{Reason: dectv1alpha1.ReasonInvalidSettings, Message: err.Error()}
+	}
+	rendered, err := gigaset.Render(&res.Document, profile)
+	if err != nil {
+		return nil, &Error{Reason: dectv1alpha1.ReasonInvalidSettings, Message: err.Error()}
+	}
+	auth, authProblem := authFor(in.Base, in.Secrets, in.Stored)
+	if res.BaseProblem == nil {
+		res.BaseProblem = authProblem
+	}
+	res.File = provfile.File{
+		Namespace: in.Base.Namespace, Base: in.Base.Name, MAC: res.Document.MAC,
+		Document: rendered.Document, Credentials: rendered.Credentials,
+		HashKey:        in.HashKey,
+		Hash:           provfile.Hash(in.HashKey, gigaset.Join(rendered.Document, rendered.Credentials)),
+		BaseCreated:    in.Base.CreationTimestamp.UTC(),
+		AllowedSources: in.Base.Spec.Provisioning.AllowedSourceCIDRs,
+		Auth:           auth,
+	}
+	if st := in.Stored; st != nil && st.Hash == res.File.Hash && st.Generation > 0 {
+		res.File.Generation, res.File.RenderedAt = st.Generation, st.RenderedAt
+	} else {
+		res.File.Generation = 1
+		if st != nil {
+			res.File.Generation = st.Generation + 1
+		}
+		res.File.RenderedAt = in.Now.UTC().Truncate(time.Second)
+		res.Changed = true
+	}
+	return res, nil
+}
+
+// readStored parses the stored file (document and credentials joined), or returns nil
+// when there is none or it cannot be read.
+func (res *Result) readStored(stored *provfile.File, profile *gigaset.Profile) *gigaset.Document {
+	if stored == nil || stored.Document == nil {
+		return nil
+	}
+	doc, err := gigaset.Parse(gigaset.Join(stored.Document, stored.Credentials), profile)
+	if err == nil {
+		return doc
+	}
+	// Only the public document's error may be shown: an error about the joined file
+	// could quote a credential.
+	res.StoredUnreadable = "the credentials in the Secret do not fit the document"
+	if _, perr := gigaset.Parse(stored.Document, profile); perr != nil {
+		res.StoredUnreadable = perr.Error()
+	}
+	return nil
+}
+
+// decide fills the document, the handsets' outcomes and the window.
+func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset.Profile) error {
+	base := in.Base
+	doc := &res.Document
+	doc.MAC = in.MAC
 	doc.ProfileName = cmp.Or(string(base.Spec.ProfileName), base.Name)
 	doc.Provider = provider(base.Spec.SIP)
 	doc.Time = timeSettings(base.Spec.Time)
@@ -114,8 +192,8 @@ func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, erro
 			doc.WebPassword = pw
 		} else {
 			baseProblems = append(baseProblems, missing(ref))
-			if in.Previous != nil {
-				doc.WebPassword = in.Previous.WebPassword
+			if previous != nil {
+				doc.WebPassword = previous.WebPassword
 			}
 		}
 	}
@@ -127,7 +205,7 @@ func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, erro
 			v, ok := in.Secrets.value(item.ValueFrom)
 			if !ok {
 				baseProblems = append(baseProblems, missing(item.ValueFrom))
-				v, ok = previousExtra(in.Previous, item.ID)
+				v, ok = previousExtra(previous, item.ID)
 				if !ok {
 					continue
 				}
@@ -136,36 +214,81 @@ func Assemble(in Input, profile *gigaset.Profile, hashKey []byte) (*Output, erro
 		}
 	}
 	if len(baseProblems) > 0 {
-		out.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
+		res.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
 	}
 
-	assignSlots(in, hashKey, out)
-	if err := validate(in.Previous, profile, out); err != nil {
-		return nil, err
+	assignSlots(in, previous, res)
+	if err := validate(previous, profile, res); err != nil {
+		return err
 	}
 
-	out.Window = window.Plan(window.Request{
+	res.Window = window.Plan(window.Request{
 		Mode:                window.Mode(cmp.Or(base.Spec.Registration.Window.Mode, dectv1alpha1.WindowAlways)),
 		Start:               timeOrZero(base.Spec.Registration.Window.Start),
 		Duration:            durationOrZero(base.Spec.Registration.Window.Duration),
-		Previous:            previousWindow(in.Previous),
-		ReservationsChanged: in.Previous == nil || !slices.Equal(reservations(doc), reservations(in.Previous)),
-		ReopenedAt:          in.ReopenedAt,
+		Previous:            previousWindow(previous),
+		ReservationsChanged: previous == nil || !slices.Equal(reservations(doc), reservations(previous)),
+		ReopenedAt:          res.ReopenedAt,
 		Now:                 in.Now,
 	})
-	doc.Registration.WindowStart = out.Window.Start
-	doc.Registration.WindowSeconds = out.Window.Duration
-	out.Reserved = len(reservations(doc)) > 0
-	return out, nil
+	doc.Registration.WindowStart = res.Window.Start
+	doc.Registration.WindowSeconds = res.Window.Duration
+	res.Reserved = len(reservations(doc)) > 0
+	return nil
+}
+
+// reopenTime is when the reopen-window annotation's current value was first acted on.
+func reopenTime(base *dectv1alpha1.DectBase, now time.Time) time.Time {
+	req := base.Annotations[dectv1alpha1.AnnotationReopenWindow]
+	w := base.Status.RegistrationWindow
+	switch {
+	case req == "":
+		if w != nil && w.ReopenedAt != nil {
+			return w.ReopenedAt.Time
+		}
+		return time.Time{}
+	case w != nil && w.ReopenRequest == req && w.ReopenedAt != nil:
+		return w.ReopenedAt.Time
+	default:
+		return now
+	}
+}
+
+// authFor returns the Digest authentication of base. A missing Secret keeps the
+// authentication stored before, so that a deleted Secret never opens a base to anyone.
+func authFor(base *dectv1alpha1.DectBase, secrets Secrets, stored *provfile.File) (provfile.Auth, *Problem) {
+	ref := base.Spec.Provisioning.AuthSecretRef
+	if ref == nil {
+		return provfile.Auth{}, nil
+	}
+	if data, ok := secrets[ref.Name]; ok {
+		a := provfile.Auth{Username: string(data["username"]), Password: string(data["password"]), MACID: string(data["macID"])}
+		if a.MACID != "" {
+			mid, err := gigaset.ParseMACID(a.MACID)
+			if err != nil {
+				return a, &Problem{Reason: dectv1alpha1.ReasonInvalidSettings, Message: fmt.Sprintf("Secret %s: key macID: %v", ref.Name, err)}
+			}
+			a.MACID = mid
+		}
+		if a.Enabled() {
+			return a, nil
+		}
+	}
+	var kept provfile.Auth
+	if stored != nil {
+		kept = stored.Auth
+	}
+	return kept, &Problem{Reason: dectv1alpha1.ReasonAuthSecretNotFound,
+		Message: fmt.Sprintf("Secret %s is missing or holds neither username and password nor macID", ref.Name)}
 }
 
 // assignSlots gives every handset its slot and fills the slots of the document.
-func assignSlots(in Input, hashKey []byte, out *Output) {
+func assignSlots(in Input, previous *gigaset.Document, out *Result) {
 	doc := &out.Document
 	owners := in.PreviousOwners
-	if in.Previous != nil {
+	if previous != nil {
 		owners = make([]string, gigaset.NumSlots)
-		for i, s := range in.Previous.Slots {
+		for i, s := range previous.Slots {
 			owners[i] = s.Owner
 		}
 	}
@@ -210,11 +333,11 @@ func assignSlots(in Input, hashKey []byte, out *Output) {
 		}
 		if outcome.Problem == nil {
 			doc.Slots[slot] = settings
-			outcome.SettingsHash = settingsHash(hashKey, slot, settings)
+			outcome.SettingsHash = settingsHash(in.HashKey, slot, settings)
 		} else {
 			// Keep serving the slot's last good settings: a missing Secret or a conflict
 			// must never take a working phone off the air.
-			doc.Slots[slot] = lastGood(in.Previous, slot, name)
+			doc.Slots[slot] = lastGood(previous, slot, name)
 		}
 		outcome.IPUI = doc.Slots[slot].IPUI
 		out.Handsets[name] = outcome
@@ -247,7 +370,7 @@ func slotSettings(h *dectv1alpha1.Handset, ipui string, secrets Secrets) (gigase
 // validate checks the document against the device profile. A slot that fails takes the
 // problem to its handset and falls back to its last good settings (or, should those fail
 // too, to an empty claimed slot); a problem of the base's own settings is returned.
-func validate(previous *gigaset.Document, profile *gigaset.Profile, out *Output) error {
+func validate(previous *gigaset.Document, profile *gigaset.Profile, out *Result) error {
 	doc := &out.Document
 	for pass := 0; ; pass++ {
 		err := doc.Validate(profile)
@@ -294,7 +417,7 @@ func lastGood(previous *gigaset.Document, slot int, owner string) gigaset.Slot {
 
 // dropDuplicateReservations lifts a reservation that a kept (last good) slot still holds
 // when a handset that won the IPUI has it now: the device accepts each IPUI in one slot.
-func dropDuplicateReservations(doc *gigaset.Document, out *Output) {
+func dropDuplicateReservations(doc *gigaset.Document, out *Result) {
 	winners := map[string]bool{}
 	for _, h := range out.Handsets {
 		if h.Problem == nil && h.IPUI != "" {

@@ -1,6 +1,7 @@
 package assemble
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -40,26 +41,37 @@ func secrets(users ...string) Secrets {
 	return s
 }
 
-func assemble(t *testing.T, in Input) *Output {
+// build runs Build on in, completed with the defaults of these tests.
+func build(t *testing.T, in Input) *Result {
 	t.Helper()
 	if in.Base == nil {
 		in.Base = base()
 	}
+	if in.MAC == "" {
+		in.MAC = mustMAC(t, in.Base)
+	}
 	if in.Now.IsZero() {
 		in.Now = now
 	}
-	out, err := Assemble(in, gigaset.N720(), []byte("key"))
+	in.HashKey = []byte("key")
+	out, err := Build(in)
 	if err != nil {
-		t.Fatalf("Assemble: %v", err)
-	}
-	if _, err := gigaset.Render(&out.Document, gigaset.N720()); err != nil {
-		t.Fatalf("the assembled document does not render: %v", err)
+		t.Fatalf("Build: %v", err)
 	}
 	return out
 }
 
-func TestAssembleGigasetExample(t *testing.T) {
-	out := assemble(t, Input{
+func mustMAC(t *testing.T, b *dectv1alpha1.DectBase) string {
+	t.Helper()
+	mac, err := gigaset.ParseMAC(b.Spec.MACAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mac
+}
+
+func TestBuildGigasetExample(t *testing.T) {
+	out := build(t, Input{
 		Handsets: []dectv1alpha1.Handset{handset("c", "1022", "00 AB 9E 31 C2", 3), handset("a", "1013", "00 AB C5 08 71", 1), handset("b", "1014", "00ABB84A08", 2)},
 		Secrets:  secrets("1013", "1014", "1022"),
 	})
@@ -86,8 +98,8 @@ func TestAssembleGigasetExample(t *testing.T) {
 	}
 }
 
-func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
-	first := assemble(t, Input{
+func TestBuildProblemsKeepLastGoodSettings(t *testing.T) {
+	first := build(t, Input{
 		Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
 		Secrets:  secrets("1013", "1014"),
 	})
@@ -108,10 +120,10 @@ func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := handset("b", "1014", "00ABB84A08", 2)
 			b.Spec.SIP.DisplayName = "Changed meanwhile"
-			out := assemble(t, Input{
+			out := build(t, Input{
 				Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), b},
 				Secrets:  tt.secrets,
-				Previous: &first.Document,
+				Stored:   &first.File,
 			})
 			h := out.Handsets["b"]
 			if h.Problem == nil || h.Problem.Reason != tt.reason {
@@ -132,22 +144,22 @@ func TestAssembleProblemsKeepLastGoodSettings(t *testing.T) {
 	}
 
 	t.Run("new handset with a problem holds an empty slot", func(t *testing.T) {
-		out := assemble(t, Input{Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: Secrets{}})
+		out := build(t, Input{Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: Secrets{}})
 		if s := out.Document.Slots[0]; s != (gigaset.Slot{Owner: "a"}) {
 			t.Errorf("slot 0 = %+v, want claimed and inactive", s)
 		}
 	})
 }
 
-func TestAssembleDuplicateIPUIDropsTheLosersReservation(t *testing.T) {
-	first := assemble(t, Input{
+func TestBuildDuplicateIPUIDropsTheLosersReservation(t *testing.T) {
+	first := build(t, Input{
 		Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), handset("b", "1014", "00ABB84A08", 2)},
 		Secrets:  secrets("1013", "1014"),
 	})
 	// The older handset takes the younger one's IPUI: the younger loses it and keeps its
 	// slot, but its last good reservation must go, or the device would get one IPUI twice.
 	a := handset("a", "1013", "00ABB84A08", 1)
-	out := assemble(t, Input{Handsets: []dectv1alpha1.Handset{a, handset("b", "1014", "00ABB84A08", 2)}, Secrets: secrets("1013", "1014"), Previous: &first.Document})
+	out := build(t, Input{Handsets: []dectv1alpha1.Handset{a, handset("b", "1014", "00ABB84A08", 2)}, Secrets: secrets("1013", "1014"), Stored: &first.File})
 	if p := out.Handsets["b"].Problem; p == nil || p.Reason != "DuplicateIPUI" || !strings.Contains(p.Message, "Handset a") {
 		t.Fatalf("b: %+v", out.Handsets["b"].Problem)
 	}
@@ -156,11 +168,11 @@ func TestAssembleDuplicateIPUIDropsTheLosersReservation(t *testing.T) {
 	}
 }
 
-func TestAssembleDisabledHandset(t *testing.T) {
+func TestBuildDisabledHandset(t *testing.T) {
 	h := handset("a", "1013", "00ABC50871", 1)
 	off := false
 	h.Spec.Enabled = &off
-	out := assemble(t, Input{Handsets: []dectv1alpha1.Handset{h}, Secrets: secrets("1013")})
+	out := build(t, Input{Handsets: []dectv1alpha1.Handset{h}, Secrets: secrets("1013")})
 	s := out.Document.Slots[0]
 	if s.Active || s.IPUI != "" || s.UserID != "1013" || s.Owner != "a" {
 		t.Errorf("disabled slot = %+v, want inactive, unreserved, settings kept", s)
@@ -170,7 +182,7 @@ func TestAssembleDisabledHandset(t *testing.T) {
 	}
 }
 
-func TestAssembleBaseSecrets(t *testing.T) {
+func TestBuildBaseSecrets(t *testing.T) {
 	b := base()
 	b.Spec.WebPasswordSecretRef = &dectv1alpha1.SecretKeyRef{Name: "web", Key: "password"}
 	v := "0x01"
@@ -179,14 +191,14 @@ func TestAssembleBaseSecrets(t *testing.T) {
 		{ID: "BS_IP_Data.aucS_SECRET_THING[%]", ValueFrom: &dectv1alpha1.SecretKeyRef{Name: "extra", Key: "token"}},
 	}
 	in := Input{Base: b, Secrets: Secrets{"web": {"password": []byte("admin-pw")}, "extra": {"token": []byte(`"tok"`)}}}
-	out := assemble(t, in)
+	out := build(t, in)
 	if out.Document.WebPassword != "admin-pw" || len(out.Document.Extra) != 2 || !out.Document.Extra[1].Secret {
 		t.Fatalf("web password %q extras %+v", out.Document.WebPassword, out.Document.Extra)
 	}
 
 	// The Secrets go away: the base reports it and keeps the values it had.
-	in.Secrets, in.Previous = Secrets{}, &out.Document
-	again := assemble(t, in)
+	in.Secrets, in.Stored = Secrets{}, &out.File
+	again := build(t, in)
 	if again.BaseProblem == nil || again.BaseProblem.Reason != dectv1alpha1.ReasonSecretNotFound {
 		t.Fatalf("base problem %+v", again.BaseProblem)
 	}
@@ -198,28 +210,30 @@ func TestAssembleBaseSecrets(t *testing.T) {
 	}
 }
 
-func TestAssembleOnChangeWindow(t *testing.T) {
+func TestBuildOnChangeWindow(t *testing.T) {
 	b := base()
 	b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowOnChange, Duration: &metav1.Duration{Duration: time.Hour}}
 	in := Input{Base: b, Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}, Secrets: secrets("1013", "1014")}
-	first := assemble(t, in)
+	first := build(t, in)
 	if first.Window.Start != now.Unix() || first.Window.Duration != 3600 {
 		t.Fatalf("first window %+v", first.Window)
 	}
-	in.Previous, in.Now = &first.Document, now.Add(time.Hour)
-	if same := assemble(t, in); same.Window != first.Window {
+	in.Stored, in.Now = &first.File, now.Add(time.Hour)
+	if same := build(t, in); same.Window != first.Window {
 		t.Errorf("unchanged reservations moved the window: %+v", same.Window)
 	}
 	in.Handsets = append(in.Handsets, handset("b", "1014", "00ABB84A08", 2))
-	if moved := assemble(t, in); moved.Window.Start != now.Add(time.Hour).Unix() {
+	if moved := build(t, in); moved.Window.Start != now.Add(time.Hour).Unix() {
 		t.Errorf("a new reservation did not open a window: %+v", moved.Window)
 	}
 }
 
-func TestAssembleRefusesABadProfileBase(t *testing.T) {
+func TestBuildRefusesABadProfileBase(t *testing.T) {
 	b := base()
 	b.Spec.ProfileName = `bad"name`
-	if _, err := Assemble(Input{Base: b, Now: now}, gigaset.N720(), nil); err == nil {
-		t.Fatal("a base whose own settings cannot render was accepted")
+	_, err := Build(Input{Base: b, MAC: mustMAC(t, b), Now: now})
+	var e *Error
+	if !errors.As(err, &e) || e.Reason != dectv1alpha1.ReasonInvalidSettings {
+		t.Fatalf("Build = %v, want an InvalidSettings error: a base whose own settings cannot render was accepted", err)
 	}
 }

@@ -5,6 +5,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -72,10 +73,14 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
+	if err != nil { // refused at admission; reported should it ever get here
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
+	}
 
 	// A MAC belongs to the oldest DectBase that declares it, across namespaces: the server
 	// serves files by MAC, so only one base may speak for a device.
-	holder, err := r.macHolder(ctx, &base)
+	holder, err := r.macHolder(ctx, &base, mac)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -84,17 +89,12 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 			return ctrl.Result{}, err
 		}
 		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonDuplicateMAC,
-			fmt.Sprintf("MAC %s is already declared by DectBase %s/%s", holder.Status.MACAddress, holder.Namespace, holder.Name))
-	}
-
-	profile, err := assemble.Profile(&base)
-	if err != nil {
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidProfile, err.Error())
+			fmt.Sprintf("MAC %s is already declared by DectBase %s/%s", mac, holder.Namespace, holder.Name))
 	}
 
 	// The stored file is the durable record of the slots and of each slot's last good
 	// settings; status alone could be lost (a restore from backup) without moving a slot.
-	stored, err := r.loadStoredFile(ctx, &base, profile)
+	stored, err := r.loadStoredFile(ctx, &base)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -102,42 +102,41 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	hashKey, err := keyOf(stored.file)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 
 	now := r.now()
-	reopenedAt := reopenTime(&base, now)
-	out, err := assemble.Assemble(assemble.Input{
-		Base:           &base,
-		Handsets:       handsets,
-		Secrets:        secrets,
-		Previous:       stored.document,
-		PreviousOwners: ownersFromStatus(&base),
-		ReopenedAt:     reopenedAt,
-		Now:            now,
-	}, profile, stored.hashKey)
-	if err != nil {
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
+	res, err := assemble.Build(assemble.Input{
+		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets,
+		Stored: stored.file, PreviousOwners: ownersFromStatus(&base), HashKey: hashKey, Now: now,
+	})
+	var problem *assemble.Error
+	if errors.As(err, &problem) {
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, problem.Reason, problem.Message)
 	}
-	rendered, err := gigaset.Render(&out.Document, profile)
-	if err != nil {
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
-	}
-	auth, authProblem := r.authFor(&base, secrets, stored)
-
-	file, err := r.writeFile(ctx, &base, stored, rendered, auth, now)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	log.V(1).Info("file stored", "mac", out.Document.MAC, "generation", file.generation, "changed", file.changed)
+	if res.StoredUnreadable != "" {
+		log.Info("stored file unreadable; falling back to the slot table in status", "reason", res.StoredUnreadable)
+	}
 
-	next, err := r.reportStatus(ctx, &base, handsets, out, file, authProblem, reopenedAt, now)
-	if err != nil {
+	if err := r.writeFile(ctx, &base, stored, &res.File); err != nil {
 		return ctrl.Result{}, err
 	}
-	if next.IsZero() {
+	log.V(1).Info("file stored", "mac", mac, "generation", res.File.Generation, "changed", res.Changed)
+
+	statuses := assemble.Status(&base, handsets, res, r.ServerURL, now)
+	if err := r.writeStatuses(ctx, &base, handsets, statuses); err != nil {
+		return ctrl.Result{}, err
+	}
+	if statuses.Next.IsZero() {
 		return ctrl.Result{}, nil
 	}
 	// Wake up exactly when the registration window changes state, instead of polling.
-	return ctrl.Result{RequeueAfter: next.Sub(now) + time.Second}, nil
+	return ctrl.Result{RequeueAfter: statuses.Next.Sub(now) + time.Second}, nil
 }
 
 func (r *DectBaseReconciler) now() time.Time {
@@ -156,12 +155,9 @@ func (r *DectBaseReconciler) listHandsets(ctx context.Context, base *dectv1alpha
 	return list.Items, nil
 }
 
-// macHolder returns the older DectBase that declares base's MAC, or nil when base holds it.
-func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.DectBase) (*dectv1alpha1.DectBase, error) {
-	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
-	if err != nil {
-		return nil, nil // refused at admission; Assemble reports it if it ever gets here
-	}
+// macHolder returns the older DectBase that declares mac, base's MAC, or nil when base
+// holds it.
+func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.DectBase, mac string) (*dectv1alpha1.DectBase, error) {
 	var list dectv1alpha1.DectBaseList
 	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
 		return nil, fmt.Errorf("listing the bases with MAC %s: %w", mac, err)
@@ -174,7 +170,6 @@ func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.D
 	if oldest.UID == base.UID {
 		return nil, nil
 	}
-	oldest.Status.MACAddress = mac
 	return &oldest, nil
 }
 
@@ -276,21 +271,4 @@ func ownersFromStatus(base *dectv1alpha1.DectBase) []string {
 		}
 	}
 	return owners
-}
-
-// reopenTime is when the reopen-window annotation's current value was first acted on.
-func reopenTime(base *dectv1alpha1.DectBase, now time.Time) time.Time {
-	req := base.Annotations[dectv1alpha1.AnnotationReopenWindow]
-	w := base.Status.RegistrationWindow
-	switch {
-	case req == "":
-		if w != nil && w.ReopenedAt != nil {
-			return w.ReopenedAt.Time
-		}
-		return time.Time{}
-	case w != nil && w.ReopenRequest == req && w.ReopenedAt != nil:
-		return w.ReopenedAt.Time
-	default:
-		return now
-	}
 }

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -11,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/assemble"
 )
 
 // HandsetReconciler reports Handsets whose DectBase does not exist. Every other Handset
@@ -31,12 +31,8 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err == nil || client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	st := h.Status.DeepCopy()
-	st.ObservedGeneration = h.Generation
-	st.Slot, st.IPUI, st.RegistrationWindow = nil, "", nil
-	notReady(&st.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotFound,
-		fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace))
-	return ctrl.Result{}, r.patchHandsetStatus(ctx, &h, st)
+	st := assemble.BaseMissing(&h)
+	return ctrl.Result{}, r.patchHandsetStatus(ctx, &h, &st)
 }
 
 // SetupWithManager registers the reconciler; it also runs for the Handsets of a base that

@@ -27,6 +27,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/scheme"
 )
 
 // Origin says where an object was read: file and position in it, for error messages.
@@ -52,7 +53,7 @@ func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 // *.json). Kinds other than DectBase, Handset and Secret are skipped; an object that does
 // not decode is an error naming its file.
 func Load(paths []string, namespace string) (*Set, error) {
-	decoder := serializer.NewCodecFactory(scheme(), serializer.EnableStrict).UniversalDeserializer()
+	decoder := serializer.NewCodecFactory(scheme.New(), serializer.EnableStrict).UniversalDeserializer()
 	set := &Set{origins: map[string]Origin{}}
 	var errs []error
 	for _, root := range paths {
@@ -150,10 +151,12 @@ type File struct {
 	Credentials []byte
 }
 
-// Render renders every base of the set, as the operator would for new objects created in
-// the order they were read. Every problem the operator would report in status is an
-// error here, naming the file and object.
-func Render(s *Set) ([]File, error) {
+// Render renders every base of the set at the instant now, as the operator would for
+// new objects created in the order they were read. With the same now, the same objects
+// give the same bytes (a registration window of mode OnChange or Scheduled depends on
+// it). Every problem the operator would report in status is an error here, naming the
+// file and object.
+func Render(s *Set, now time.Time) ([]File, error) {
 	var files []File
 	var errs []error
 	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -173,31 +176,26 @@ func Render(s *Set) ([]File, error) {
 				secrets[sec.Name] = sec.Data
 			}
 		}
-		profile, err := assemble.Profile(base)
+		mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: DectBase %s: %w", where, base.Name, err))
 			continue
 		}
-		out, err := assemble.Assemble(assemble.Input{Base: base, Handsets: handsets, Secrets: secrets, Now: time.Now()}, profile, nil)
+		res, err := assemble.Build(assemble.Input{Base: base, MAC: mac, Handsets: handsets, Secrets: secrets, Now: now})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: DectBase %s: %w", where, base.Name, err))
 			continue
 		}
-		if out.BaseProblem != nil {
-			errs = append(errs, fmt.Errorf("%s: DectBase %s: %s", where, base.Name, out.BaseProblem.Message))
+		if res.BaseProblem != nil {
+			errs = append(errs, fmt.Errorf("%s: DectBase %s: %s", where, base.Name, res.BaseProblem.Message))
 		}
-		for _, name := range slices.Sorted(maps.Keys(out.Handsets)) {
-			if p := out.Handsets[name].Problem; p != nil {
+		for _, name := range slices.Sorted(maps.Keys(res.Handsets)) {
+			if p := res.Handsets[name].Problem; p != nil {
 				errs = append(errs, fmt.Errorf("%s: Handset %s: %s: %s", s.origins[key("Handset", base.Namespace, name)], name, p.Reason, p.Message))
 			}
 		}
-		rendered, err := gigaset.Render(&out.Document, profile)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: DectBase %s: %w", where, base.Name, err))
-			continue
-		}
-		files = append(files, File{Namespace: base.Namespace, Base: base.Name, MAC: out.Document.MAC,
-			Document: rendered.Document, Credentials: rendered.Credentials})
+		files = append(files, File{Namespace: base.Namespace, Base: base.Name, MAC: mac,
+			Document: res.File.Document, Credentials: res.File.Credentials})
 	}
 	return files, errors.Join(errs...)
 }
@@ -214,13 +212,6 @@ func Write(dir string, files []File) error {
 		}
 	}
 	return nil
-}
-
-func scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	_ = corev1.AddToScheme(s)
-	_ = dectv1alpha1.AddToScheme(s)
-	return s
 }
 
 func pick(a, b string) string {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRenderGigasetExample(t *testing.T) {
@@ -15,7 +16,7 @@ func TestRenderGigasetExample(t *testing.T) {
 	if len(set.Bases) != 1 || len(set.Handsets) != 3 || len(set.Secrets) != 3 {
 		t.Fatalf("loaded %d bases, %d handsets, %d secrets", len(set.Bases), len(set.Handsets), len(set.Secrets))
 	}
-	files, err := Render(set)
+	files, err := Render(set, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestRenderNamesFileAndObject(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			set, err := Load([]string{filepath.Join("testdata", "bad", tt.file)}, "default")
 			if err == nil {
-				_, err = Render(set)
+				_, err = Render(set, time.Now())
 			}
 			if err == nil {
 				t.Fatal("accepted")

@@ -1,7 +1,8 @@
-// Package provfile is the contract between the reconciler, which writes a base's
+// Package provfile is the contract between the manager, which writes a base's
 // provisioning file into a ConfigMap and a Secret, and the provisioning server, which
-// reads them back and serves them: object names, labels, keys and annotations, and the
-// hash that identifies one file.
+// reads them back and serves them. It is the only place that knows their format: object
+// names, labels, keys and annotations (Encode, Decode), which of two claims of one MAC
+// wins (OlderClaim), and the hash that identifies one file (Hash).
 package provfile
 
 import (
@@ -46,7 +47,9 @@ const (
 )
 
 // ConfigMapName is the name of the ConfigMap that holds base's public document.
-func ConfigMapName(base string) string { return base + "-provisioning" }
+func ConfigMapName(base string) string { return base + configMapSuffix }
+
+const configMapSuffix = "-provisioning"
 
 // SecretName is the name of the Secret that holds base's credential items.
 func SecretName(base string) string { return base + "-provisioning-credentials" }

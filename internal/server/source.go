@@ -1,14 +1,10 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"net/netip"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -36,10 +32,8 @@ type Source struct {
 
 // built is one entry as last given to the Store, with what the delivery records need.
 type built struct {
-	entry      provserver.Entry
-	statusHash string // the reconciler's hash of the file, as in DectBase status
-	generation int64
-	created    time.Time
+	entry provserver.Entry
+	file  *provfile.File
 }
 
 // NewSource returns a Source; call Changed on every watched event and run Start.
@@ -85,7 +79,7 @@ func (s *Source) Lookup(mac, servedHash string) (statusHash string, generation i
 	if !ok || b.entry.Hash != servedHash {
 		return "", 0, false
 	}
-	return b.statusHash, b.generation, true
+	return b.file.Hash, b.file.Generation, true
 }
 
 func (s *Source) rebuild(ctx context.Context) {
@@ -108,13 +102,15 @@ func (s *Source) rebuild(ctx context.Context) {
 	want := map[string]built{}
 	for i := range cms.Items {
 		cm := &cms.Items[i]
-		b, ok := s.entryFor(cm, secretOf[cm.Namespace+"/"+cm.Labels[provfile.LabelBase]])
-		if !ok {
+		f, err := provfile.Decode(cm, secretOf[cm.Namespace+"/"+cm.Labels[provfile.LabelBase]])
+		if err != nil {
+			s.Log.Info("skipping a labelled ConfigMap", "namespace", cm.Namespace, "configMap", cm.Name, "reason", err.Error())
 			continue
 		}
+		b := built{entry: s.entryFor(f), file: f}
 		// Two bases with one MAC: the reconciler lets only the older one keep a file, but
 		// a stale object may linger for a moment; serve the older claim, never a mix.
-		if other, dup := want[b.entry.MAC]; dup && olderClaim(other, b) {
+		if other, dup := want[b.entry.MAC]; dup && provfile.OlderClaim(other.file, f) {
 			continue
 		}
 		want[b.entry.MAC] = b
@@ -145,74 +141,34 @@ func (s *Source) rebuild(ctx context.Context) {
 	s.synced = true
 }
 
-// entryFor builds the Store entry of one base from its ConfigMap and Secret. A missing
-// Secret serves the document alone: the device then keeps its passwords as they are.
-func (s *Source) entryFor(cm *corev1.ConfigMap, sec *corev1.Secret) (built, bool) {
-	var mac string
-	var doc []byte
-	for key, data := range cm.BinaryData {
-		if m, ok := strings.CutSuffix(key, ".xml"); ok {
-			mac, doc = m, data
-			break
-		}
-	}
-	canonical, err := gigaset.ParseMAC(mac)
-	if err != nil || canonical != mac {
-		s.Log.Info("ConfigMap holds no file named after a MAC; skipping it", "namespace", cm.Namespace, "configMap", cm.Name)
-		return built{}, false
-	}
-	var creds []byte
-	var auth provserver.Auth
-	if sec != nil {
-		creds = sec.Data[provfile.FileKey(mac)]
-		auth = provserver.Auth{
-			Username: string(sec.Data[provfile.KeyDigestUsername]),
-			Password: string(sec.Data[provfile.KeyDigestPassword]),
-			MACID:    string(sec.Data[provfile.KeyMACID]),
-		}
-		if auth.Username == "" || auth.Password == "" {
-			auth.Username, auth.Password = "", ""
-		}
+// entryFor is the Store entry of one base's file.
+func (s *Source) entryFor(f *provfile.File) provserver.Entry {
+	auth := provserver.Auth{Username: f.Auth.Username, Password: f.Auth.Password, MACID: f.Auth.MACID}
+	if auth.Username == "" || auth.Password == "" {
+		auth.Username, auth.Password = "", ""
 	}
 	var sources []netip.Prefix
-	if list := cm.Annotations[provfile.AnnotationAllowedSources]; list != "" {
-		for _, c := range strings.Split(list, ",") {
-			p, err := netip.ParsePrefix(strings.TrimSpace(c))
-			if err != nil {
-				s.Log.Info("ignoring an allowed source that is no CIDR", "namespace", cm.Namespace, "configMap", cm.Name)
-				continue
-			}
-			sources = append(sources, p)
+	for _, c := range f.AllowedSources {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			s.Log.Info("ignoring an allowed source that is no CIDR", "namespace", f.Namespace, "base", f.Base)
+			continue
 		}
-		if len(sources) == 0 {
-			// Every listed source was unreadable: refuse everyone rather than no one.
-			sources = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}
-		}
+		sources = append(sources, p)
 	}
-	gen, _ := strconv.ParseInt(cm.Annotations[provfile.AnnotationGeneration], 10, 64)
-	created, _ := time.Parse(time.RFC3339, cm.Annotations[provfile.AnnotationBaseCreated])
-	return built{
-		entry: provserver.Entry{
-			Namespace: cm.Namespace, Base: cm.Labels[provfile.LabelBase], MAC: mac,
-			Body: gigaset.Join(doc, creds), Auth: auth, AllowedSources: sources,
-		},
-		statusHash: cm.Annotations[provfile.AnnotationHash],
-		generation: gen,
-		created:    created,
-	}, true
-}
-
-// olderClaim tells whether a claims its MAC before b.
-func olderClaim(a, b built) bool {
-	if c := a.created.Compare(b.created); c != 0 {
-		return c < 0
+	if len(f.AllowedSources) > 0 && len(sources) == 0 {
+		// Every listed source was unreadable: refuse everyone rather than no one.
+		sources = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}
 	}
-	return cmp.Or(cmp.Compare(a.entry.Namespace, b.entry.Namespace), cmp.Compare(a.entry.Base, b.entry.Base)) < 0
+	return provserver.Entry{
+		Namespace: f.Namespace, Base: f.Base, MAC: f.MAC,
+		Body: gigaset.Join(f.Document, f.Credentials), Auth: auth, AllowedSources: sources,
+	}
 }
 
 func sameEntry(a, b built) bool {
 	return a.entry.Namespace == b.entry.Namespace && a.entry.Base == b.entry.Base &&
-		a.statusHash == b.statusHash && a.generation == b.generation &&
+		a.file.Hash == b.file.Hash && a.file.Generation == b.file.Generation &&
 		string(a.entry.Body) == string(b.entry.Body) && a.entry.Auth == b.entry.Auth &&
 		slices.Equal(a.entry.AllowedSources, b.entry.AllowedSources)
 }

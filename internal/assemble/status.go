@@ -1,0 +1,285 @@
+package assemble
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/window"
+)
+
+// Statuses is what the status of every object of one base says.
+type Statuses struct {
+	Base dectv1alpha1.DectBaseStatus
+	// Handsets by name.
+	Handsets map[string]dectv1alpha1.HandsetStatus
+	// Next is when the registration window next changes state by the clock alone; zero
+	// when it never does.
+	Next time.Time
+}
+
+// Status decides the status of base and of each of its handsets once res is stored.
+// serverURL is where devices reach the provisioning server ("" when unknown).
+func Status(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, res *Result, serverURL string, now time.Time) Statuses {
+	file := &res.File
+	st := base.Status.DeepCopy()
+	st.ObservedGeneration = base.Generation
+	st.MACAddress = res.Document.MAC
+	st.ConfigMapName = provfile.ConfigMapName(base.Name)
+	st.URL = serverURL
+	st.Document = &dectv1alpha1.DocumentStatus{Hash: file.Hash, Generation: file.Generation, RenderedAt: metav1.NewTime(file.RenderedAt)}
+
+	st.Slots = slotTable(res)
+	st.Handsets = dectv1alpha1.HandsetCounts{Total: int32(len(handsets))}
+
+	win, next := windowStatus(base, res, now)
+	st.RegistrationWindow = win
+
+	out := Statuses{Handsets: make(map[string]dectv1alpha1.HandsetStatus, len(handsets)), Next: next}
+	var problems []string
+	for i := range handsets {
+		h := &handsets[i]
+		o := res.Handsets[h.Name]
+		if o.Slot != nil {
+			st.Handsets.Assigned++
+		}
+		if o.Problem == nil && o.Slot != nil {
+			st.Handsets.Ready++
+		} else if o.Problem != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s", h.Name, o.Problem.Reason))
+		}
+		hs := handsetStatus(h, o, file.Generation, base.Status.LastDelivery, win)
+		if meta.IsStatusConditionTrue(hs.Conditions, dectv1alpha1.ConditionDelivered) {
+			st.Handsets.Delivered++
+		}
+		out.Handsets[h.Name] = hs
+	}
+
+	if p := res.BaseProblem; p != nil {
+		notReady(&st.Conditions, base.Generation, p.Reason, p.Message+"; the device keeps being served the last good values")
+	} else {
+		msg := fmt.Sprintf("file generation %d rendered: %d of %d handsets ready", file.Generation, st.Handsets.Ready, st.Handsets.Total)
+		if len(problems) > 0 {
+			slices.Sort(problems)
+			msg += fmt.Sprintf("; with problems: %s", summarise(problems, 5))
+		}
+		ready(&st.Conditions, base.Generation, dectv1alpha1.ReasonRendered, msg)
+	}
+	setDelivered(&st.Conditions, base.Generation, base.Status.LastDelivery, file.Generation, "the current file")
+	setProtected(&st.Conditions, base)
+	out.Base = *st
+	return out
+}
+
+// Stalled is the status of a base that needs a person, and of its handsets, which wait
+// for it.
+func Stalled(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, reason, message string) Statuses {
+	st := base.Status.DeepCopy()
+	st.ObservedGeneration = base.Generation
+	notReady(&st.Conditions, base.Generation, reason, message)
+	out := Statuses{Base: *st, Handsets: make(map[string]dectv1alpha1.HandsetStatus, len(handsets))}
+	for i := range handsets {
+		h := &handsets[i]
+		hs := h.Status.DeepCopy()
+		hs.ObservedGeneration = h.Generation
+		notReady(&hs.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotReady, fmt.Sprintf("DectBase %s is not ready: %s", base.Name, message))
+		out.Handsets[h.Name] = *hs
+	}
+	return out
+}
+
+// BaseMissing is the status of a Handset whose DectBase does not exist.
+func BaseMissing(h *dectv1alpha1.Handset) dectv1alpha1.HandsetStatus {
+	st := h.Status.DeepCopy()
+	st.ObservedGeneration = h.Generation
+	st.Slot, st.IPUI, st.RegistrationWindow = nil, "", nil
+	notReady(&st.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotFound,
+		fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace))
+	return *st
+}
+
+// windowStatus is the registration window's status and its next transition.
+func windowStatus(base *dectv1alpha1.DectBase, out *Result, now time.Time) (*dectv1alpha1.WindowStatus, time.Time) {
+	w := out.Window
+	ws := &dectv1alpha1.WindowStatus{Mode: base.Spec.Registration.Window.Mode, Generation: out.File.Generation}
+	if ws.Mode == "" {
+		ws.Mode = dectv1alpha1.WindowAlways
+	}
+	if w.Duration > 0 {
+		start := metav1.NewTime(time.Unix(w.Start, 0).UTC())
+		ws.Start = &start
+		ws.Duration = &metav1.Duration{Duration: time.Duration(w.Duration) * time.Second}
+	}
+	// The window counts as fetched once the device fetched any file that already carried
+	// it and the same reservations, so the generation that first carried both is kept
+	// while they stay the same.
+	if prev := base.Status.RegistrationWindow; prev != nil && prev.Generation > 0 &&
+		equality.Semantic.DeepEqual(prev.Start, ws.Start) && equality.Semantic.DeepEqual(prev.Duration, ws.Duration) &&
+		slices.Equal(reservedIPUIs(base.Status.Slots), reservedIPUIs(slotTable(out))) {
+		ws.Generation = prev.Generation
+	}
+	// The device arms the window when it applies a new file; the server records every
+	// re-check too, so the first record of each generation is kept.
+	prev := base.Status.RegistrationWindow
+	if d := base.Status.LastDelivery; d != nil {
+		if prev != nil && prev.FetchedAt != nil && prev.FetchedGeneration == d.Generation {
+			ws.FetchedAt, ws.FetchedGeneration = prev.FetchedAt, prev.FetchedGeneration
+		} else {
+			t := d.Time
+			ws.FetchedAt, ws.FetchedGeneration = &t, d.Generation
+		}
+	}
+	var fetchedAt *time.Time
+	if ws.FetchedAt != nil && ws.FetchedGeneration >= ws.Generation {
+		t := ws.FetchedAt.Time
+		fetchedAt = &t
+	}
+	obs := window.Observe(w, out.Reserved, fetchedAt, now)
+	ws.State = dectv1alpha1.WindowState(obs.State)
+	ws.Message = obs.Message
+	ws.OpensAt = metaTime(obs.OpensAt)
+	ws.ClosesAt = metaTime(obs.ClosesAt)
+	if req := base.Annotations[dectv1alpha1.AnnotationReopenWindow]; req != "" {
+		ws.ReopenRequest = req
+	}
+	ws.ReopenedAt = metaTime(nonZero(out.ReopenedAt))
+	return ws, obs.Next
+}
+
+// slotTable lists the assigned slots of the document.
+func slotTable(out *Result) []dectv1alpha1.SlotAssignment {
+	var table []dectv1alpha1.SlotAssignment
+	for slot, s := range out.Document.Slots {
+		if s.Owner != "" {
+			table = append(table, dectv1alpha1.SlotAssignment{Slot: int32(slot), Handset: s.Owner, IPUI: s.IPUI})
+		}
+	}
+	return table
+}
+
+func reservedIPUIs(table []dectv1alpha1.SlotAssignment) []string {
+	var ipuis []string
+	for _, s := range table {
+		if s.IPUI != "" {
+			ipuis = append(ipuis, fmt.Sprintf("%d=%s", s.Slot, s.IPUI))
+		}
+	}
+	return ipuis
+}
+
+// handsetStatus is one handset's status.
+func handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, delivery *dectv1alpha1.Delivery, win *dectv1alpha1.WindowStatus) dectv1alpha1.HandsetStatus {
+	st := h.Status.DeepCopy()
+	st.ObservedGeneration = h.Generation
+	st.Slot = nil
+	if o.Slot != nil {
+		s := int32(*o.Slot)
+		st.Slot = &s
+	}
+	st.IPUI = o.IPUI
+
+	if o.Problem != nil {
+		msg := o.Problem.Message
+		if o.Slot != nil {
+			msg += fmt.Sprintf("; slot %d keeps its last good settings", *o.Slot)
+		}
+		notReady(&st.Conditions, h.Generation, o.Problem.Reason, msg)
+	} else {
+		if st.SettingsHash != o.SettingsHash {
+			st.SettingsHash = o.SettingsHash
+			st.SettingsGeneration = generation
+		}
+		ready(&st.Conditions, h.Generation, dectv1alpha1.ReasonRendered, fmt.Sprintf("rendered in slot %d (SIP account and handset %d on the device)", *o.Slot, *o.Slot+1))
+	}
+	setDelivered(&st.Conditions, h.Generation, delivery, st.SettingsGeneration, "the handset's current settings")
+
+	st.RegistrationWindow = nil
+	if o.IPUI != "" && win != nil {
+		w := win.DeepCopy()
+		w.ReopenRequest, w.ReopenedAt = "", nil
+		st.RegistrationWindow = w
+	}
+	return *st
+}
+
+// ready sets Ready=True and removes Reconciling and Stalled, which kstatus wants present
+// only while true.
+func ready(conds *[]metav1.Condition, gen int64, reason, message string) {
+	setCondition(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionStalled)
+}
+
+// notReady sets Ready=False and Stalled=True: every problem the reconciler reports needs
+// a person (a missing Secret, a conflict, a bad override); transient API errors are
+// retried instead and never reach status.
+func notReady(conds *[]metav1.Condition, gen int64, reason, message string) {
+	setCondition(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(conds, gen, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionReconciling)
+}
+
+// setDelivered reports whether the device fetched a file of generation gen or later, and
+// returns true when it did.
+func setDelivered(conds *[]metav1.Condition, objGen int64, d *dectv1alpha1.Delivery, gen int64, what string) bool {
+	switch {
+	case d == nil:
+		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonNeverFetched,
+			"the device has not fetched its file yet: check that it is told the provisioning server's URL (status.url of the DectBase)")
+		return false
+	case gen > 0 && d.Generation >= gen:
+		// No time in the message: it would change with every re-check the server
+		// records, and rewrite every handset's status each time (status.lastDelivery
+		// of the DectBase has the time).
+		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered,
+			fmt.Sprintf("the device fetched %s (file generation %d or later)", what, gen))
+		return true
+	default:
+		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonAwaitingFetch,
+			fmt.Sprintf("the device has file generation %d, not yet %s (generation %d); it fetches on reboot, on its update timer, or on a check-sync NOTIFY", d.Generation, what, gen))
+		return false
+	}
+}
+
+func setProtected(conds *[]metav1.Condition, base *dectv1alpha1.DectBase) {
+	if base.Spec.Provisioning.AuthSecretRef != nil {
+		setCondition(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionTrue, dectv1alpha1.ReasonDigestConfigured,
+			"the device must authenticate with HTTP Digest to fetch its file")
+		return
+	}
+	setCondition(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionFalse, dectv1alpha1.ReasonUnprotected,
+		"anyone who can reach the provisioning server can fetch this base's file, SIP passwords included: set spec.provisioning.authSecretRef")
+}
+
+func setCondition(conds *[]metav1.Condition, gen int64, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: gen})
+}
+
+func summarise(items []string, most int) string {
+	if len(items) <= most {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:most], ", "), len(items)-most)
+}
+
+func metaTime(t *time.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	m := metav1.NewTime(t.UTC())
+	return &m
+}
+
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
