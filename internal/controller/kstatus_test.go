@@ -80,6 +80,9 @@ func TestKstatus(t *testing.T) {
 
 // TestQuietAtRest: once converged, nothing is written while nothing changes.
 func TestQuietAtRest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches 30 s of rest; make test runs it in full")
+	}
 	ns := namespace(t)
 	gigasetExample(t, ns)
 	for _, name := range []string{"hs-1013", "hs-1014", "hs-1022"} {

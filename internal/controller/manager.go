@@ -33,9 +33,6 @@ type Options struct {
 	Now func() time.Time
 	// Concurrency is how many bases are reconciled at once; 0 means 4.
 	Concurrency int
-	// SkipNameValidation allows more than one manager per process (tests only):
-	// controller names must otherwise be unique, for their metrics.
-	SkipNameValidation bool
 }
 
 // Run runs the manager process, the reconcilers, until ctx is done.
@@ -50,7 +47,6 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
 		Controller: config.Controller{
-			SkipNameValidation:      &o.SkipNameValidation,
 			MaxConcurrentReconciles: cmp.Or(o.Concurrency, 4),
 		},
 		// The manager reads only its own ConfigMaps: caching every ConfigMap of the

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
@@ -40,32 +39,14 @@ type Options struct {
 	// DeliveryInterval is the least time between two delivery records of one base that
 	// was served the same file; 0 means one minute.
 	DeliveryInterval time.Duration
-	// Listening, when set, receives the devices' listener address once it serves.
-	Listening func(net.Addr)
-	// Registry receives the server's metrics; nil means controller-runtime's registry,
-	// which the metrics endpoint serves. Tests running several servers pass their own.
-	Registry prometheus.Registerer
 }
 
-// RunServer runs the provisioning server until ctx is done: it loads the files the
-// reconciler stores, serves them to the devices, and records each delivery.
+// Run runs the provisioning server until ctx is done: it loads the files the manager
+// stores, serves them to the devices, and records each delivery. Its start order: the
+// cache syncs, the Store is filled from it once, and only then the devices' port opens
+// and /readyz answers 200, so that no device is ever told 404 for a file that exists.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	log := ctrl.Log.WithName("server")
-	store := provserver.NewStore()
-	registry := o.Registry
-	if registry == nil {
-		registry = ctrlmetrics.Registry
-	}
-	var recorder *Recorder
-	handler, err := provserver.NewHandler(store, provserver.Options{
-		PathPrefix: o.PathPrefix,
-		Realm:      o.Realm,
-		Registry:   registry,
-		OnDelivery: func(d provserver.Delivery) { recorder.Record(d) },
-	})
-	if err != nil {
-		return err
-	}
 
 	// Only the labelled objects are cached: the server never holds other Secrets.
 	selector := labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})
@@ -77,21 +58,32 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme.New(),
-		Cache:  cacheOpts,
-		Metrics: metricsserver.Options{
-			BindAddress:   o.MetricsAddr,
-			ExtraHandlers: map[string]http.Handler{"/unknown-devices": handler.UnknownDevicesHandler()},
-		},
+		Scheme:                 scheme.New(),
+		Cache:                  cacheOpts,
+		Metrics:                metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress: o.ProbeAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the server's manager: %w", err)
 	}
 
+	store := provserver.NewStore()
 	source := NewSource(mgr.GetCache(), store, log)
-	recorder = NewRecorder(mgr.GetClient(), source, log)
+	recorder := NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
+	handler, err := provserver.NewHandler(store, provserver.Options{
+		PathPrefix: o.PathPrefix,
+		Realm:      o.Realm,
+		Registry:   ctrlmetrics.Registry,
+		OnDelivery: recorder.Record,
+	})
+	if err != nil {
+		return err
+	}
+	if err := mgr.AddMetricsServerExtraHandler("/unknown-devices", handler.UnknownDevicesHandler()); err != nil {
+		return err
+	}
+
 	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
 		inf, err := mgr.GetCache().GetInformer(ctx, obj)
 		if err != nil {
@@ -106,35 +98,15 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 	}
 
-	ready := make(chan struct{})
-	if err := mgr.Add(runnable(func(ctx context.Context) error {
-		if !mgr.GetCache().WaitForCacheSync(ctx) {
-			return nil
-		}
-		source.Changed()
-		go func() {
-			for !source.Synced() {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-			close(ready)
-		}()
-		return source.Start(ctx)
-	})); err != nil {
-		return err
-	}
 	if err := mgr.Add(runnable(recorder.Start)); err != nil {
 		return err
 	}
 	if err := mgr.Add(runnable(func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
 			return nil
-		case <-ready:
 		}
+		source.Load(ctx)
+		go source.Watch(ctx)
 		return serveDevices(ctx, o, handler, log.Info)
 	})); err != nil {
 		return err
@@ -161,9 +133,6 @@ func serveDevices(ctx context.Context, o Options, h http.Handler, info func(stri
 		return fmt.Errorf("listening on %s: %w", o.Addr, err)
 	}
 	srv := DeviceServer(h)
-	if o.Listening != nil {
-		o.Listening(ln.Addr())
-	}
 	info("serving provisioning files", "address", ln.Addr().String(), "pathPrefix", o.PathPrefix)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

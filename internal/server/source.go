@@ -36,7 +36,8 @@ type built struct {
 	file  *provfile.File
 }
 
-// NewSource returns a Source; call Changed on every watched event and run Start.
+// NewSource returns a Source; call Changed on every watched event, Load once the cache
+// has synced, then run Watch.
 func NewSource(r client.Reader, store *provserver.Store, log logr.Logger) *Source {
 	return &Source{Reader: r, Store: store, Log: log, kick: make(chan struct{}, 1), current: map[string]built{}}
 }
@@ -49,14 +50,15 @@ func (s *Source) Changed() {
 	}
 }
 
-// Start rebuilds on every change until ctx is done. It is a manager Runnable, started once
-// the cache has synced.
-func (s *Source) Start(ctx context.Context) error {
-	s.rebuild(ctx)
+// Load fills the Store from the synced cache; from then on Synced is true.
+func (s *Source) Load(ctx context.Context) { s.rebuild(ctx) }
+
+// Watch rebuilds on every change until ctx is done.
+func (s *Source) Watch(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-s.kick:
 			s.rebuild(ctx)
 		}

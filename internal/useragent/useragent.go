@@ -11,6 +11,7 @@
 package useragent
 
 import (
+	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"strings"
 	"unicode/utf8"
 )
@@ -77,33 +78,17 @@ func Parse(s string) Info {
 	return info
 }
 
-// parseMAC accepts 12 hex digits, bare or in six groups separated by ":" or
-// "-", and returns them upper-case; anything else gives "".
+// parseMAC returns the canonical form of a MAC in any notation gigaset.ParseMAC takes,
+// or "" for anything else.
 func parseMAC(s string) string {
-	switch len(s) {
-	case 12:
-		for i := 0; i < 12; i++ {
-			if !isHex(s[i]) {
-				return ""
-			}
-		}
-		return strings.ToUpper(s)
-	case 17:
-		sep := s[2]
-		if sep != ':' && sep != '-' {
-			return ""
-		}
-		var b [12]byte
-		for i := 0; i < 6; i++ {
-			hi, lo := s[3*i], s[3*i+1]
-			if !isHex(hi) || !isHex(lo) || (i < 5 && s[3*i+2] != sep) {
-				return ""
-			}
-			b[2*i], b[2*i+1] = hi, lo
-		}
-		return strings.ToUpper(string(b[:]))
+	if s == "" {
+		return "" // most User-Agents carry no MAC; spare them ParseMAC's error
 	}
-	return ""
+	mac, err := gigaset.ParseMAC(s)
+	if err != nil {
+		return ""
+	}
+	return mac
 }
 
 // Clean returns s made safe to record: at most MaxLen bytes, cut on a rune
