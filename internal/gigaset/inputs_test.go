@@ -172,7 +172,7 @@ func TestMalformedInputs(t *testing.T) {
 		{"override wrong encoding for kind", override(Override{Param: ParamSlotIPUI, Encoding: EncodingString}),
 			`override 0: entry slot.ipui: encoding "string" cannot represent a ipui value; expected one of ipui`},
 		{"override unknown encoding", override(Override{Param: ParamRegistrationWindowStart, Encoding: "uint32"}),
-			`override 0: entry registration.windowStart: encoding "uint32" cannot represent a uint32 value; expected one of integer, uint32be, uint32le`},
+			`override 0: entry registration.windowStart: encoding "uint32" cannot represent a unix time value; expected one of integer, quotedDecimal, ddmmyyhhmm, uint32be, uint32le`},
 		{"override two params one ID", override(Override{Param: ParamSlotLoginID, ID: "BS_VOIP_Data.astVoipAccounts[{slot}].aucS_SIP_USER_ID[%]"}),
 			"entries slot.userID and slot.loginID both address BS_VOIP_Data.astVoipAccounts[{slot}].aucS_SIP_USER_ID[%]: every parameter needs its own setting"},
 		{"override max length on a number", override(Override{Param: ParamProviderServerPort, MaxLen: 10}),
