@@ -31,9 +31,6 @@ type Config struct {
 	// HTTPClient is used for downloads; nil means a client with a 30 s timeout that
 	// does not follow redirects.
 	HTTPClient *http.Client
-	// ParamIDs corrects the unconfirmed registration parameter IDs; empty fields take
-	// their defaults.
-	ParamIDs ParamIDs
 	// MaxFileSize bounds a file; 0 means DefaultMaxFileSize.
 	MaxFileSize int
 }
@@ -46,7 +43,6 @@ type Device struct {
 	username, password   string
 	clock                Clock
 	client               *http.Client
-	ids                  ParamIDs
 	maxFileSize          int
 
 	fetchMu sync.Mutex // one download at a time, as on the device
@@ -72,10 +68,6 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Password != "" && cfg.Username == "" {
 		return nil, errors.New("a configured Digest password needs a username")
 	}
-	ids := cfg.ParamIDs.withDefaults()
-	if err := ids.validate(); err != nil {
-		return nil, fmt.Errorf("parameter IDs: %w", err)
-	}
 	if cfg.MaxFileSize < 0 {
 		return nil, errors.New("MaxFileSize must not be negative")
 	}
@@ -87,7 +79,6 @@ func New(cfg Config) (*Device, error) {
 		password:    cfg.Password,
 		clock:       cfg.Clock,
 		client:      cfg.HTTPClient,
-		ids:         ids,
 		maxFileSize: cfg.MaxFileSize,
 		db:          factoryDatabase(),
 		reg:         factoryRegistration(),
@@ -126,9 +117,6 @@ func (d *Device) Firmware() string { return d.firmware }
 func (d *Device) UserAgent() string {
 	return "Gigaset N720 DM PRO/" + d.firmware + ";" + d.mac
 }
-
-// ParamIDs returns the registration parameter IDs in effect.
-func (d *Device) ParamIDs() ParamIDs { return d.ids }
 
 // ApplyFile applies a file as if the device had just downloaded it, without HTTP. The
 // file is applied at the clock's current time and arms the registration window like a
