@@ -53,9 +53,6 @@ type Options struct {
 	OnDelivery func(Delivery)
 	// Registry receives the metrics; nil leaves them unregistered.
 	Registry prometheus.Registerer
-	// TrustProxyHeaders takes the client address from X-Forwarded-For (its
-	// last address). Only for use behind a proxy that always sets it.
-	TrustProxyHeaders bool
 }
 
 // Delivery records that a device fetched (200) or confirmed (304) its file.
@@ -79,7 +76,6 @@ type Handler struct {
 	unknown    *unknownDevices
 	metrics    *metrics
 	onDelivery func(Delivery)
-	trustProxy bool
 }
 
 // Header values shared by all responses; net/http only reads them.
@@ -119,7 +115,6 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 		digest:     ds,
 		unknown:    newUnknownDevices(maxUnknownDevices),
 		onDelivery: opts.OnDelivery,
-		trustProxy: opts.TrustProxyHeaders,
 	}
 	if opts.FailureLimit >= 0 {
 		limit, window, cooldown := opts.FailureLimit, opts.FailureWindow, opts.Cooldown
@@ -173,7 +168,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusMethodNotAllowed)
 		return
 	}
-	src := clientAddr(r, h.trustProxy)
+	src := clientAddr(r)
 	if e == nil {
 		h.metrics.unknownMAC.Inc()
 		m.results[resultNotFound].Inc()
