@@ -118,3 +118,36 @@ func FuzzRequestPath(f *testing.F) {
 		noSecrets(t, "fuzzed request", w.Header(), w.Body.Bytes())
 	})
 }
+
+// FuzzCleanTarget: whatever a client sends as its request target, the listed form is
+// printable ASCII without spaces and bounded; a target that is already so and short
+// enough is listed unchanged, and only a target too long for the bound is cut.
+func FuzzCleanTarget(f *testing.F) {
+	for _, s := range []string{"/70/1/master.bin", "/a b\x00\xfc", strings.Repeat("%", 300), "/einsteiniwu117_70.bin?mac=7C2F80CA21E4&x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := cleanTarget(in)
+		body, cut := strings.CutSuffix(out, "...")
+		if cut && len(out) <= maxTargetLen { // "..." ending the input itself
+			body, cut = out, false
+		}
+		if len(body) > maxTargetLen {
+			t.Fatalf("cleanTarget(%q) is %d bytes", in, len(out))
+		}
+		for i := 0; i < len(out); i++ {
+			if c := out[i]; c <= ' ' || c >= 0x7F {
+				t.Fatalf("cleanTarget(%q) = %q holds byte %#x", in, out, c)
+			}
+		}
+		printable := strings.IndexFunc(in, func(r rune) bool { return r <= ' ' || r >= 0x7F }) < 0
+		if printable && len(in) <= maxTargetLen && out != in {
+			t.Fatalf("cleanTarget(%q) = %q, want it unchanged", in, out)
+		}
+		// Escaping at most triples a byte: an input that fits a third of the bound
+		// is never cut.
+		if cut && 3*len(in) <= maxTargetLen {
+			t.Fatalf("cleanTarget(%q) = %q was cut", in, out)
+		}
+	})
+}

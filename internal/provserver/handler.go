@@ -27,8 +27,9 @@ const (
 
 // Bounds on the memory of the handler's tables.
 const (
-	maxThrottled      = 4096 // clients tracked for failed authentications
-	maxUnknownDevices = 256
+	maxThrottled       = 4096 // clients tracked for failed authentications
+	maxUnknownDevices  = 256
+	maxUnknownRequests = 256
 )
 
 // Options configure a Handler. The zero value is usable: no prefix, default
@@ -73,7 +74,7 @@ type Handler struct {
 	now        func() time.Time
 	digest     *digest.Server
 	throttle   *throttle // nil when disabled
-	unknown    *unknownDevices
+	unknown    *unknown
 	metrics    *metrics
 	onDelivery func(Delivery)
 }
@@ -113,7 +114,7 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 		prefix:     prefix,
 		now:        opts.Now,
 		digest:     ds,
-		unknown:    newUnknownDevices(maxUnknownDevices),
+		unknown:    newUnknown(maxUnknownDevices, maxUnknownRequests),
 		onDelivery: opts.OnDelivery,
 	}
 	if opts.FailureLimit >= 0 {
@@ -150,18 +151,17 @@ func cleanPrefix(p string) (string, error) {
 // ServeHTTP answers one request; see the package documentation for the
 // order of the checks.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	key, ok := macFromPath(r.URL.Path, h.prefix)
-	if !ok {
-		h.metrics.none.results[resultNotFound].Inc()
-		writeStatus(w, http.StatusNotFound)
-		return
+	key, isMAC := macFromPath(r.URL.Path, h.prefix)
+	var e *served
+	if isMAC {
+		e = h.store.get(key)
 	}
-	e := h.store.get(key)
 	m := h.metrics.none
 	if e != nil {
 		m = h.baseMetrics(e)
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	fetch := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if isMAC && !fetch {
 		// The same answer whether the MAC exists or not: 405 reveals nothing.
 		m.results[resultMethodNotAllowed].Inc()
 		w.Header()["Allow"] = allowGetHead
@@ -170,9 +170,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	src := clientAddr(r)
 	if e == nil {
-		h.metrics.unknownMAC.Inc()
 		m.results[resultNotFound].Inc()
-		h.unknown.record(key, src, r.Header.Get("User-Agent"), h.now())
+		switch {
+		case isMAC:
+			h.metrics.unknownMAC.Inc()
+			h.unknown.recordMAC(key, src, r.Header.Get("User-Agent"), h.now())
+		case fetch:
+			target := r.RequestURI // as the client sent it
+			if target == "" {      // a request built in-process rather than read from the wire
+				target = r.URL.RequestURI()
+			}
+			h.unknown.recordRequest(target, src, r.Header.Get("User-Agent"), h.now())
+		}
 		writeStatus(w, http.StatusNotFound)
 		return
 	}
