@@ -3,6 +3,8 @@ package gigaset
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -339,5 +341,42 @@ func TestTransportTable(t *testing.T) {
 	}
 	if _, err := p.WithTransport("TLS", 256); err == nil {
 		t.Error("accepted a transport value beyond one byte")
+	}
+}
+
+// TestDeviceDocNamesEveryEntry keeps docs/device.md, the people's copy of the profile,
+// in step with the table: every parameter, its ID (account and provider members after
+// the prefix the page states once), every alternative and every source.
+func TestDeviceDocNamesEveryEntry(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "device.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	has := func(what, s string) {
+		if !strings.Contains(doc, "`"+s+"`") {
+			t.Errorf("docs/device.md does not name %s `%s`", what, s)
+		}
+	}
+	for _, prefix := range []string{"BS_VOIP_Data.astVoipAccounts[i].", "BS_VOIP_Data.astVoipProviders[0]."} {
+		has("the prefix", prefix)
+	}
+	for _, e := range N720().Entries() {
+		has("the parameter", string(e.Param))
+		has("the encoding", string(e.Encoding))
+		id := e.ID
+		for _, prefix := range []string{"BS_VOIP_Data.astVoipAccounts[{slot}].", "BS_VOIP_Data.astVoipProviders[0]."} {
+			id = strings.TrimPrefix(id, prefix)
+		}
+		has("the ID of "+string(e.Param), id)
+		for _, alt := range e.Alternatives {
+			if alt.ID != "" {
+				has("an alternative of "+string(e.Param), alt.ID)
+			}
+			has("an alternative encoding of "+string(e.Param), string(alt.Encoding))
+		}
+	}
+	for _, src := range Sources() {
+		has("the source", src.ID)
 	}
 }
