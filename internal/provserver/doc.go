@@ -14,6 +14,13 @@
 // path (Gigaset's firmware chain such as /70/1/master.bin, another file name
 // scheme) shows what a real device expects, with its address and User-Agent.
 //
+// With Options.FirmwareDir, a GET or HEAD for <prefix>/firmware/<file>.bin is
+// answered from that directory before any of the checks above, without
+// authentication and with Range support (http.ServeContent); the file name is one
+// path segment ending in .bin, and the directory is opened as an os.Root, so no
+// request reaches a file outside it. A missing image is an unknown request (404,
+// listed).
+//
 // The device's own login sequence shapes the authentication: after a first 401
 // it tries its built-in identity (its MAC and the MAC-ID on its label), and
 // after a second 401 the credentials configured on it. So a failed built-in

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -148,6 +149,23 @@ func FuzzCleanTarget(f *testing.F) {
 		// is never cut.
 		if cut && 3*len(in) <= maxTargetLen {
 			t.Fatalf("cleanTarget(%q) = %q was cut", in, out)
+		}
+	})
+}
+
+// FuzzFirmwareName: a name firmwareName accepts is one safe path segment, and it is
+// exactly what follows the firmware path.
+func FuzzFirmwareName(f *testing.F) {
+	for _, s := range []string{"/dect/firmware/einsteiniwu117_70.bin", "/dect/firmware/../x.bin", "/dect/firmware/a/b.bin", "/dect/firmware/.bin"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		name, ok := firmwareName(path, "/dect")
+		if !ok {
+			return
+		}
+		if path != "/dect"+FirmwarePath+name || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." || name[0] == '.' || !strings.HasSuffix(name, ".bin") || len(name) > maxFirmwareName || filepath.Base(name) != name {
+			t.Fatalf("firmwareName(%q) accepted %q", path, name)
 		}
 	})
 }

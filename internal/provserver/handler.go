@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -54,6 +55,11 @@ type Options struct {
 	OnDelivery func(Delivery)
 	// Registry receives the metrics; nil leaves them unregistered.
 	Registry prometheus.Registerer
+	// FirmwareDir is a directory of firmware images (.bin files) served to any
+	// client at <prefix>/firmware/<file>.bin, without authentication, as
+	// Gigaset's own firmware server does: the images are public downloads. ""
+	// serves none.
+	FirmwareDir string
 }
 
 // Delivery records that a device fetched (200) or confirmed (304) its file.
@@ -77,6 +83,7 @@ type Handler struct {
 	unknown    *unknown
 	metrics    *metrics
 	onDelivery func(Delivery)
+	firmware   *os.Root // nil: no firmware served
 }
 
 // Header values shared by all responses; net/http only reads them.
@@ -133,6 +140,11 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 	if h.metrics, err = newMetrics(opts.Registry); err != nil {
 		return nil, err
 	}
+	if opts.FirmwareDir != "" {
+		if h.firmware, err = openFirmwareDir(opts.FirmwareDir); err != nil {
+			return nil, err
+		}
+	}
 	return h, nil
 }
 
@@ -161,6 +173,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m = h.baseMetrics(e)
 	}
 	fetch := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if !isMAC && fetch && h.firmware != nil {
+		if name, ok := firmwareName(r.URL.Path, h.prefix); ok && h.serveFirmware(w, r, name) {
+			h.metrics.firmware.Inc()
+			return
+		}
+	}
 	if isMAC && !fetch {
 		// The same answer whether the MAC exists or not: 405 reveals nothing.
 		m.results[resultMethodNotAllowed].Inc()
