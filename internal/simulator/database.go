@@ -80,6 +80,10 @@ type database struct {
 	base        map[string]string // raw values of every item that is not modelled
 	slots       [NumSlots]SlotState
 	reg         RegistrationSettings
+	// firmwareURL and satFirmwareURL are the images the file pins for the DECT
+	// Manager (S_SPECIAL_DATA_SRV_IWU) and the base stations (S_SPECIAL_DATA_SRV_SAT);
+	// "" = none. Base stations are not simulated: theirs is only kept.
+	firmwareURL, satFirmwareURL string
 }
 
 func factoryDatabase() database {

@@ -39,15 +39,16 @@ type Config struct {
 // Every method that reads or changes state first brings the device up to its clock's
 // current time (see Step).
 type Device struct {
-	mac, macID, firmware string
-	username, password   string
-	clock                Clock
-	client               *http.Client
-	maxFileSize          int
+	mac, macID         string
+	username, password string
+	clock              Clock
+	client             *http.Client
+	maxFileSize        int
 
 	fetchMu sync.Mutex // one download at a time, as on the device
 
 	mu        sync.Mutex
+	firmware  string // changed by a firmware update
 	db        database
 	etag      string // ETag of the last applied file
 	reg       registration
@@ -111,11 +112,15 @@ func (d *Device) MAC() string { return d.mac }
 func (d *Device) MACID() string { return d.macID }
 
 // Firmware returns the firmware version the device reports.
-func (d *Device) Firmware() string { return d.firmware }
+func (d *Device) Firmware() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.firmware
+}
 
 // UserAgent returns the User-Agent the device sends.
 func (d *Device) UserAgent() string {
-	return "Gigaset N720 DM PRO/" + d.firmware + ";" + d.mac
+	return "Gigaset N720 DM PRO/" + d.Firmware() + ";" + d.mac
 }
 
 // ApplyFile applies a file as if the device had just downloaded it, without HTTP. The
@@ -177,9 +182,11 @@ type Snapshot struct {
 	Base         map[string]string // raw values of the items not modelled
 	Slots        []SlotState       // NumSlots entries
 	Registration RegistrationSettings
-	Window       WindowState
-	RandomPIN    string // drawn for the last window in random PIN mode; "" otherwise
-	ETag         string // of the last applied file
+	// FirmwareURL and SATFirmwareURL are the images the last files pinned; "" = none.
+	FirmwareURL, SATFirmwareURL string
+	Window                      WindowState
+	RandomPIN                   string // drawn for the last window in random PIN mode; "" otherwise
+	ETag                        string // of the last applied file
 }
 
 // Snapshot returns a copy of the device state.
@@ -201,8 +208,9 @@ func (d *Device) Snapshot() Snapshot {
 		Base:         db.base,
 		Slots:        slices.Clone(db.slots[:]),
 		Registration: db.reg,
-		Window:       d.reg.window,
-		RandomPIN:    drawn,
-		ETag:         d.etag,
+		FirmwareURL:  db.firmwareURL, SATFirmwareURL: db.satFirmwareURL,
+		Window:    d.reg.window,
+		RandomPIN: drawn,
+		ETag:      d.etag,
 	}
 }

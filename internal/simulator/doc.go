@@ -78,7 +78,17 @@
 //   - Files larger than DefaultMaxFileSize (configurable) are ignored; the device's real
 //     limit is unknown.
 //
+//   - Firmware: a file's top-level S_SPECIAL_DATA_SRV_IWU element (a URL in double
+//     quotes, or empty for none) names the DECT Manager's image. After applying the
+//     file, a device whose running version differs downloads it (no credentials, at
+//     most MaxFirmwareSize) and, once the whole image has arrived, reports its version
+//     in the User-Agent. The URL must end with the image's file name, and the version
+//     is taken from Gigaset's naming, einsteiniwu117_70.bin = 70.117.00.000.000: a real
+//     device reads it from the image. S_SPECIAL_DATA_SRV_SAT (the base stations' image)
+//     is kept, not downloaded. The reboot after an update is not simulated.
+//
 // Not simulated: manual registration in the web UI, SIP, the N720 IP PRO bases, the
-// firmware check (IPUI pre-registration needs firmware 108 or newer; the simulator
-// always behaves like 108), and the VERSION element (reported as a warning, ignored).
+// firmware's effect on features (IPUI pre-registration needs firmware 108 or newer; the
+// simulator always behaves like 108), and the VERSION element (reported as a warning,
+// ignored).
 package simulator

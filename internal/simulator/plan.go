@@ -30,6 +30,14 @@ func planFile(f *File) *plan {
 		profile := f.ProfileName
 		p.change(func(db *database) { db.profileName = profile })
 	}
+	if f.hasFirmware {
+		u := f.FirmwareURL
+		p.change(func(db *database) { db.firmwareURL = u })
+	}
+	if f.hasSATFirmware {
+		u := f.SATFirmwareURL
+		p.change(func(db *database) { db.satFirmwareURL = u })
+	}
 	return p
 }
 
