@@ -35,23 +35,18 @@
 //   - A file with one malformed item is ignored as a whole, like a file for another MAC.
 //     A device that skipped only the bad item would leave some settings stale without
 //     anyone noticing; ignoring everything makes a renderer bug impossible to miss.
-//
 //   - The parser is at least as strict as the device is likely to be: the XML
 //     declaration must come first and declare ISO-8859-1; a string value must not hold
 //     a double or single quote or a control character; an ID must be a parameter path;
 //     a character outside ISO-8859-1 (from a character reference) is malformed. Where
 //     the device's behaviour is unknown, rejecting shows the problem early.
-//
 //   - Bytes that decode as UTF-8 multibyte sequences, or C1 control bytes, are read as
 //     ISO-8859-1 exactly as the device would (giving mojibake such as "MÃ¼ller") and
 //     reported as warnings, not errors: the device would accept them.
-//
 //   - The same ID given twice: the later value wins, with a warning.
-//
 //   - For string fields, the bare array name, [0] and [%] all mean the whole field
 //     (Gigaset's own example writes aucS_VOIP_NET_AM_NUMBER_1 bare). [%] on the record
 //     array astVoipAccounts, or on the reservation array, means every slot.
-//
 //   - The device has one data model and takes no configuration of parameter IDs. Where
 //     the record of an IPUI registration member is unconfirmed, its table holds every
 //     candidate spelling as an alias of one setting: the window start as
@@ -66,36 +61,33 @@
 //     other goes. The spelling used shows in the recorded encoding; a file that sets one
 //     setting under two spellings gets the later value and a warning. The PIN is 2 BCD
 //     bytes.
-//
 //   - A quoted window start is read as Unix seconds only. A DDMMYYHHMM date (the other
 //     reading the evidence leaves open) is therefore read as a time in the 1970s, so
 //     the window lies in the past; this is reported as a warning.
-//
 //   - The window is [start, start+duration) in absolute time, with its opening delayed
 //     to 30 s after the file was applied; if the end comes before that, no window opens.
 //     Every applied file re-arms the window (an open window closes and reopens after
 //     the delay), even an unchanged one; a 304 or an ignored file does not.
-//
 //   - The 15 s conflict check runs against the newest reservations: a second file within
 //     15 s postpones it. A random PIN is drawn each time a window opens, and is never
 //     0000.
-//
 //   - Redirects are not followed; Digest with MD5 or SHA-256 (and their -sess variants),
 //     qop=auth or no qop; SHA-256 is chosen when offered. userhash and auth-int are not
 //     supported. A stale=true answer is retried with the new nonce, at most twice per
 //     identity.
-//
 //   - Files larger than DefaultMaxFileSize (configurable) are ignored; the device's real
 //     limit is unknown.
 //
-//   - Firmware: a file's top-level S_SPECIAL_DATA_SRV_IWU element (a URL in double
-//     quotes, or empty for none) names the DECT Manager's image. After applying the
-//     file, a device whose running version differs downloads it (no credentials, at
-//     most MaxFirmwareSize) and, once the whole image has arrived, reports its version
-//     in the User-Agent. The URL must end with the image's file name, and the version
-//     is taken from Gigaset's naming, einsteiniwu117_70.bin = 70.117.00.000.000: a real
-//     device reads it from the image. S_SPECIAL_DATA_SRV_SAT (the base stations' image)
-//     is kept, not downloaded. The reboot after an update is not simulated.
+// # Firmware
+//
+// A file's top-level S_SPECIAL_DATA_SRV_IWU element (a URL in double quotes, or empty
+// for none) names the DECT Manager's image. After applying the file, a device whose
+// running version differs downloads it (no credentials, at most MaxFirmwareSize) and,
+// once the whole image has arrived, reports its version in the User-Agent. The URL must
+// end with the image's file name, and the version is taken from Gigaset's naming,
+// einsteiniwu117_70.bin = 70.117.00.000.000: a real device reads it from the image.
+// S_SPECIAL_DATA_SRV_SAT (the base stations' image) is kept, not downloaded. The reboot
+// after an update is not simulated.
 //
 // Not simulated: manual registration in the web UI, SIP, the N720 IP PRO bases, the
 // firmware's effect on features (IPUI pre-registration needs firmware 108 or newer; the
