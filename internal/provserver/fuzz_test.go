@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,8 +53,8 @@ func TestMACFromPath(t *testing.T) {
 
 // FuzzRequestPath fuzzes the path-to-MAC parser and the whole handler with
 // arbitrary method, path and headers. Whatever comes in: no panic, a status
-// from the documented set, a file only for the unprotected base, and no
-// secret in the response.
+// from the documented set, a file only for the unprotected base or the one
+// firmware image, and no secret in the response.
 func FuzzRequestPath(f *testing.F) {
 	for _, s := range [][6]string{
 		{"GET", "/7C2F80CA21E4.xml", "", "", "", testUA},
@@ -62,6 +63,8 @@ func FuzzRequestPath(f *testing.F) {
 		{"POST", "/dect/7C2F80CA21E4.xml", `Digest username="7C2F80CA21E4"`, "", "", ""},
 		{"GET", "/dect/7C2F80CA21E4.xml", `Digest username="u", realm="dect-operator", nonce="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", uri="/dect/7C2F80CA21E4.xml", response="0123456789abcdef0123456789abcdef", qop=auth, nc=00000001, cnonce="c"`, "", "", ""},
 		{"GET", "/dect/../7C2F80CA21E4.xml", "Basic x", "", "", "\xff"},
+		{"GET", "/dect/firmware/einsteiniwu117_70.bin?mac=7C2F80CA21E4&x.bin", "", "", "", testUA},
+		{"HEAD", "/dect/firmware/../firmware/einsteiniwu117_70.bin", "", "*", "", ""},
 		{"", "", "", "", "", ""},
 	} {
 		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
@@ -75,6 +78,10 @@ func FuzzRequestPath(f *testing.F) {
 		f.Fatal(err)
 	}
 	allowed := map[int]bool{200: true, 304: true, 401: true, 403: true, 404: true, 405: true, 429: true}
+	fwDir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(fwDir, "einsteiniwu117_70.bin"), []byte("image"), 0o644); err != nil {
+		f.Fatal(err)
+	}
 
 	f.Fuzz(func(t *testing.T, method, target, authz, inm, xff, ua string) {
 		path, _, _ := strings.Cut(target, "?")
@@ -101,7 +108,7 @@ func FuzzRequestPath(f *testing.F) {
 		}
 		// A fresh handler each time, so that a failure does not depend on
 		// what earlier inputs left in the throttle or the replay table.
-		h, err := NewHandler(store, Options{PathPrefix: "/dect"})
+		h, err := NewHandler(store, Options{PathPrefix: "/dect", FirmwareDir: fwDir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +119,8 @@ func FuzzRequestPath(f *testing.F) {
 		}
 		if w.Code == 200 || w.Code == 304 {
 			k, ok := macFromPath(path, "/dect")
-			if !ok || k.String() != otherMAC || (method != "GET" && method != "HEAD") {
+			image := path == "/dect/firmware/einsteiniwu117_70.bin"
+			if (!image && (!ok || k.String() != otherMAC)) || (method != "GET" && method != "HEAD") {
 				t.Fatalf("%s %q (Authorization %q): status %d for something other than the open base", method, target, authz, w.Code)
 			}
 		}
