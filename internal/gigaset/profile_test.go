@@ -77,6 +77,12 @@ func TestProfileIsImmutable(t *testing.T) {
 	if p.Entries()[0].ID == "Changed.id" {
 		t.Fatal("changing the slice from Entries changed the profile")
 	}
+	start, _ := p.Entry(ParamRegistrationWindowStart)
+	start.Evidence[0] = "changed"
+	start.Alternatives[0].Evidence[0] = "changed"
+	if again, _ := p.Entry(ParamRegistrationWindowStart); again.Evidence[0] == "changed" || again.Alternatives[0].Evidence[0] == "changed" {
+		t.Fatal("changing an entry's evidence changed the profile")
+	}
 	if _, err := p.WithOverrides([]Override{{Param: ParamSlotUserID, ID: "X.y[{slot}]"}}); err != nil {
 		t.Fatal(err)
 	}
