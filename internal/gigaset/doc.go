@@ -45,8 +45,11 @@
 //
 // Parts of the format are unconfirmed, so every parameter's SYMB_ITEM ID and encoding
 // lives in one table, the Profile, which users correct without a release
-// (Profile.WithOverrides, Profile.WithTransport). N720 returns the default table, IDs
-// verbatim from the reference. Parameters (Param), their kinds and encodings:
+// (Profile.WithOverrides, Profile.WithTransport). N720 returns the default table;
+// docs/device.md is its reference for people, with the evidence behind every entry.
+// Each Entry carries that evidence as data (Entry.Evidence, naming Sources) and the
+// alternatives the evidence leaves open (Entry.Alternatives, each applicable as an
+// Override). Parameters (Param), their kinds and encodings:
 //
 //	provider.name, .domain, .server, .registrar, .outboundProxy   text    string
 //	provider.serverPort, .registrarPort, .outboundProxyPort       1..65535  hex16 | integer
@@ -59,7 +62,8 @@
 //	dataServer                                                    text    string
 //	registration.randomPIN                                        flag    boolean
 //	registration.pin                                              4 digits  bcdPIN
-//	registration.windowStart, .windowSeconds                      0..2^32-1 integer | uint32be | uint32le
+//	registration.windowStart      Unix seconds 0..2^32-1  quotedDecimal | ddmmyyhhmm | integer | uint32be | uint32le
+//	registration.windowSeconds    0..2^32-1               integer | quotedDecimal | uint32be | uint32le
 //	webPassword (secret)                                          text    string
 //	slot.active, slot.mailboxEnabled                              flag    boolean
 //	slot.userID, .loginID, .password (secret), .displayName,
@@ -70,16 +74,25 @@
 // The first encoding listed is not necessarily the default; Profile.Entries gives the
 // defaults. Encodings: string ('"text"' in a single-quoted attribute), integer
 // (decimal), hex16 (0x%04X), boolean (0/1), ipui (5-byte list, 0xFF x5 = none),
-// bcdPIN (2 BCD bytes), uint32be/uint32le (4-byte list). Parse reads either integer
-// notation (decimal or 0x hex) wherever a number is expected, as the device does.
+// bcdPIN (2 BCD bytes), quotedDecimal ('"1767225600"'), ddmmyyhhmm ('"0101261200"',
+// UTC, whole minutes: the start is rounded up, the one lossy encoding),
+// uint32be/uint32le (4-byte list). Parse reads either integer notation (decimal or 0x
+// hex) wherever an unquoted number is expected, as the device does.
 //
 // Unconfirmed entries of the default profile (Entry.Confirmed false, Entry.Note says
 // what exactly):
 //
-//   - slot.ipui, BS_CUSTOM.aucHandsetCode[{slot}]: the containing record BS_CUSTOM.
-//   - registration.windowStart and .windowSeconds, BS_CUSTOM.aucIPUIRegistration*:
-//     the record and the encoding. The default is decimal Unix seconds, as Gigaset's
-//     page suggests; override to uint32be or uint32le if the device wants bytes.
+//   - slot.ipui, BS_CUSTOM.aucHandsetCode[{slot}]: the containing record BS_CUSTOM;
+//     BS_AE_Subscriber is as likely (an alternative).
+//   - registration.windowStart, BS_AE_Subscriber.acIPUIRegistrationTimestamp[0]: the ID
+//     and the quoted string are production-proven; the string's content is not: Unix
+//     seconds (Gigaset's FAQ, the default) or DDMMYYHHMM (the production template, an
+//     alternative).
+//   - registration.windowSeconds, BS_AE_Subscriber.ulIPUIRegistrationDuration: the ID
+//     is production-proven; seconds and "0 = permanently open" are Gigaset's word.
+//   - The first release wrote both window items as BS_CUSTOM.aucIPUIRegistration*[%]
+//     with decimal values; those IDs and encodings are alternatives, so an override
+//     restores the first release's bytes exactly.
 //   - registration.pin, BS_CUSTOM.aucKdsPin[%]: confirmed as the system PIN; that it
 //     is the registration PIN is likely, not confirmed.
 //   - provider.transport: UDP=17 is confirmed, TCP=6 likely; TLS is unknown and not

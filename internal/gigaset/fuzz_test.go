@@ -3,6 +3,7 @@ package gigaset
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -130,18 +131,38 @@ func FuzzParseMACID(f *testing.F) {
 	})
 }
 
+// fuzzProfiles are the profiles FuzzParse reads with: the default and the window
+// alternatives, so that every window encoding's reader is fuzzed.
+var fuzzProfiles = sync.OnceValue(func() []*Profile {
+	ps := []*Profile{N720()}
+	for _, o := range [][]Override{
+		{{Param: ParamRegistrationWindowStart, Encoding: EncodingDDMMYYHHMM}},
+		oldWindowOverrides(EncodingInteger),
+		oldWindowOverrides(EncodingUint32BE),
+	} {
+		p, err := N720().WithOverrides(o)
+		if err != nil {
+			panic(err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+})
+
 // FuzzParse: Parse never panics; what it accepts renders, and the rendering parses
 // back to the same model (joined), and to the model without secrets (public part).
+// which picks the profile.
 func FuzzParse(f *testing.F) {
-	p := N720()
-	for _, d := range []*Document{baseDocument(), exampleDocument(), fullDocument()} {
-		d.Extra = append(d.Extra, Item{ID: "BS_F.secret[%]", Value: `"s&<"`, Secret: true}, Item{ID: "BS_F.b", Value: "0x01,0xFF"})
-		r, err := Render(d, p)
-		if err != nil {
-			f.Fatal(err)
+	for which, p := range fuzzProfiles() {
+		for _, d := range []*Document{baseDocument(), exampleDocument(), fullDocument()} {
+			d.Extra = append(d.Extra, Item{ID: "BS_F.secret[%]", Value: `"s&<"`, Secret: true}, Item{ID: "BS_F.b", Value: "0x01,0xFF"})
+			r, err := Render(d, p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(which), Join(r.Document, r.Credentials))
+			f.Add(uint8(which), r.Document)
 		}
-		f.Add(Join(r.Document, r.Credentials))
-		f.Add(r.Document)
 	}
 	for _, s := range []string{
 		"",
@@ -151,9 +172,11 @@ func FuzzParse(f *testing.F) {
 		"<ProviderFrame><Provider><SYMB_ITEM ID=\"BS_VOIP_Data.astVoipAccounts[100].aucS_SIP_USER_ID[0]\" class=\"symb_item\" value='\"1\"'/></Provider></ProviderFrame>",
 		"<ProviderFrame><Provider><!-- secret item: BS_X.y --></Provider></ProviderFrame>",
 	} {
-		f.Add([]byte(s))
+		f.Add(uint8(0), []byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		ps := fuzzProfiles()
+		p := ps[int(which)%len(ps)]
 		d, err := Parse(data, p)
 		if err != nil {
 			return

@@ -6,20 +6,44 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 type goldenCase struct {
-	name string
-	doc  func() *Document
+	name    string
+	doc     func() *Document
+	profile func(testing.TB) *Profile // nil: N720()
+}
+
+// firstReleaseWindow is the default profile with the window entries switched back to
+// the IDs and encodings of the first release, through their documented alternatives.
+func firstReleaseWindow(t testing.TB) *Profile {
+	var o []Override
+	for _, param := range []Param{ParamRegistrationWindowStart, ParamRegistrationWindowSeconds} {
+		e, _ := N720().Entry(param)
+		for _, alt := range e.Alternatives {
+			if strings.HasPrefix(alt.ID, "BS_CUSTOM.") {
+				o = append(o, alt.Override(param))
+			}
+		}
+	}
+	if len(o) != 2 {
+		t.Fatalf("found %d first-release window alternatives, want 2", len(o))
+	}
+	p, err := N720().WithOverrides(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 var goldenCases = []goldenCase{
-	{"empty-base", baseDocument},
-	{"gigaset-example", exampleDocument},
-	{"full-100", fullDocument},
+	{"empty-base", baseDocument, nil},
+	{"gigaset-example", exampleDocument, nil},
+	{"full-100", fullDocument, nil},
 	{"umlauts", func() *Document {
 		d := baseDocument()
 		d.ProfileName = "Büro & <Lager>"
@@ -28,12 +52,15 @@ var goldenCases = []goldenCase{
 		d.Slots[1] = Slot{Owner: "zoe", Active: true, UserID: "1014", LoginID: "1014", Password: "x",
 			DisplayName: "Zoë <Empfang>", AccountName: "ÄÖÜäöüß éñ"}
 		return d
-	}},
+	}, nil},
 	{"freed-slot", func() *Document {
 		d := exampleDocument()
 		d.Free(1)
 		return d
-	}},
+	}, nil},
+	// Byte for byte the gigaset-example of the first release: the documented
+	// alternatives restore the old window IDs and encodings exactly.
+	{"gigaset-example.first-release-window", exampleDocument, firstReleaseWindow},
 }
 
 // TestGolden renders each case and compares public document and credentials
@@ -43,11 +70,15 @@ func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := tc.doc()
-			r := mustRender(t, d, N720())
+			p := N720()
+			if tc.profile != nil {
+				p = tc.profile(t)
+			}
+			r := mustRender(t, d, p)
 			compareGolden(t, filepath.Join("testdata", tc.name+".xml"), r.Document)
 			compareGolden(t, filepath.Join("testdata", tc.name+".credentials.xml"), r.Credentials)
 
-			got, err := Parse(Join(r.Document, r.Credentials), N720())
+			got, err := Parse(Join(r.Document, r.Credentials), p)
 			if err != nil {
 				t.Fatalf("Parse(Join): %v", err)
 			}

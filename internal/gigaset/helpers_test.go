@@ -137,3 +137,11 @@ func diffDocuments(want, got *Document) string {
 	cmp("Extra", want.Extra, got.Extra)
 	return b.String()
 }
+
+// checkField is checkText with the field name in front, as validation reports it.
+func checkField(field, s string, max int, secret bool) error {
+	if msg := checkText(s, max, secret); msg != "" {
+		return fmt.Errorf("%s: %s", field, msg)
+	}
+	return nil
+}

@@ -53,14 +53,15 @@ const (
 	kindFlag                   // a bool
 	kindUint16                 // 0..65535
 	kindPositive16             // 1..65535 (ports, timers: 0 would be written, not "unset")
-	kindUint32                 // 0..4294967295 (Unix time and durations)
+	kindUint32                 // 0..4294967295 (durations)
+	kindUnixTime               // 0..4294967295 Unix seconds: a point in time
 	kindTransport              // a transport name, written as its table value 0..255
 	kindZero                   // the constant 0
 	kindIPUI                   // canonical IPUI or "" (no reservation)
 	kindPIN                    // 4 digits
 )
 
-var kindNames = [...]string{"text", "flag", "uint16", "positive16", "uint32", "transport", "zero", "ipui", "pin"}
+var kindNames = [...]string{"text", "flag", "uint16", "positive16", "uint32", "unix time", "transport", "zero", "ipui", "pin"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -74,7 +75,9 @@ func (k kind) encodings() []Encoding {
 	case kindUint16, kindPositive16, kindTransport, kindZero:
 		return []Encoding{EncodingInteger, EncodingHex16}
 	case kindUint32:
-		return []Encoding{EncodingInteger, EncodingUint32BE, EncodingUint32LE}
+		return []Encoding{EncodingInteger, EncodingQuotedDecimal, EncodingUint32BE, EncodingUint32LE}
+	case kindUnixTime:
+		return []Encoding{EncodingInteger, EncodingQuotedDecimal, EncodingDDMMYYHHMM, EncodingUint32BE, EncodingUint32LE}
 	case kindIPUI:
 		return []Encoding{EncodingIPUI}
 	default:
@@ -100,7 +103,7 @@ func (k kind) bounds() (lo, hi int64) {
 		return 0, 0xFFFF
 	case kindPositive16:
 		return 1, 0xFFFF
-	case kindUint32:
+	case kindUint32, kindUnixTime:
 		return 0, 0xFFFFFFFF
 	case kindTransport:
 		return 0, 0xFF
@@ -218,7 +221,7 @@ var paramSpecs = []*paramSpec{
 	{ParamRegistrationPIN, kindPIN, groupRegistration,
 		func(d *Document, _ int) value { return value{s: d.Registration.PIN} },
 		func(d *Document, _ int, v value) { d.Registration.PIN = v.s }},
-	{ParamRegistrationWindowStart, kindUint32, groupRegistration,
+	{ParamRegistrationWindowStart, kindUnixTime, groupRegistration,
 		func(d *Document, _ int) value { return value{n: d.Registration.WindowStart} },
 		func(d *Document, _ int, v value) { d.Registration.WindowStart = v.n }},
 	{ParamRegistrationWindowSeconds, kindUint32, groupRegistration,

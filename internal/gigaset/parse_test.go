@@ -92,8 +92,17 @@ func TestParseRejectsMalformedDocuments(t *testing.T) {
 			return replaceOnce(t, x, `uiSIP_SERVER_PORT" class="symb_item" value="0x13C4"`, `uiSIP_SERVER_PORT" class="symb_item" value="0"`)
 		}, "provider.serverPort: value 0 is outside 1..65535"},
 		{"number beyond 32 bits", func(x string) string {
-			return replaceOnce(t, x, `aucIPUIRegistrationDuration[%]" class="symb_item" value="0"`, `aucIPUIRegistrationDuration[%]" class="symb_item" value="99999999999"`)
+			return replaceOnce(t, x, `ulIPUIRegistrationDuration" class="symb_item" value="0"`, `ulIPUIRegistrationDuration" class="symb_item" value="99999999999"`)
 		}, "does not decode as integer"},
+		{"window start unquoted", func(x string) string {
+			return replaceOnce(t, x, `acIPUIRegistrationTimestamp[0]" class="symb_item" value='"0"'`, `acIPUIRegistrationTimestamp[0]" class="symb_item" value="0"`)
+		}, `"0" does not decode as quotedDecimal: expected a decimal number in double quotes`},
+		{"window start in hex", func(x string) string {
+			return replaceOnce(t, x, `acIPUIRegistrationTimestamp[0]" class="symb_item" value='"0"'`, `acIPUIRegistrationTimestamp[0]" class="symb_item" value='"0x10"'`)
+		}, "does not decode as quotedDecimal"},
+		{"window start beyond 32 bits", func(x string) string {
+			return replaceOnce(t, x, `acIPUIRegistrationTimestamp[0]" class="symb_item" value='"0"'`, `acIPUIRegistrationTimestamp[0]" class="symb_item" value='"4294967296"'`)
+		}, "does not decode as quotedDecimal"},
 		{"slot index 100", func(x string) string {
 			return replaceOnce(t, x, "astVoipAccounts[0].aucS_SIP_USER_ID[0]", "astVoipAccounts[100].aucS_SIP_USER_ID[0]")
 		}, "slot index 100 is outside 0..99 (parameter slot.userID)"},

@@ -2,12 +2,17 @@ package gigaset
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestN720MatchesReference pins the default profile to n720-reference.md: IDs
-// verbatim (index suffixes exactly as listed), encodings, secret and confirmed flags.
+// TestN720MatchesReference pins the default profile to docs/device.md: IDs verbatim
+// (index suffixes exactly as listed), encodings, secret and confirmed flags.
 func TestN720MatchesReference(t *testing.T) {
 	want := []struct {
 		param     Param
@@ -33,8 +38,8 @@ func TestN720MatchesReference(t *testing.T) {
 		{ParamDataServer, "BS_IP_Data.aucS_DATA_SERVER[%]", EncodingString, true, false},
 		{ParamRegistrationRandomPIN, "BS_CUSTOM.bit.UseRandomRegistrationPIN", EncodingBoolean, true, false},
 		{ParamRegistrationPIN, "BS_CUSTOM.aucKdsPin[%]", EncodingBCDPIN, false, false},
-		{ParamRegistrationWindowStart, "BS_CUSTOM.aucIPUIRegistrationTimestamp[%]", EncodingInteger, false, false},
-		{ParamRegistrationWindowSeconds, "BS_CUSTOM.aucIPUIRegistrationDuration[%]", EncodingInteger, false, false},
+		{ParamRegistrationWindowStart, "BS_AE_Subscriber.acIPUIRegistrationTimestamp[0]", EncodingQuotedDecimal, false, false},
+		{ParamRegistrationWindowSeconds, "BS_AE_Subscriber.ulIPUIRegistrationDuration", EncodingInteger, false, false},
 		{ParamWebPassword, "BS_CUSTOM.WebUIPassword", EncodingString, true, true},
 		{ParamSlotActive, "BS_VOIP_Data.astVoipAccounts[{slot}].ucB_SIP_ACCOUNT_IS_ACTIVE_1", EncodingBoolean, true, false},
 		{ParamSlotUserID, "BS_VOIP_Data.astVoipAccounts[{slot}].aucS_SIP_USER_ID[0]", EncodingString, true, false},
@@ -71,6 +76,12 @@ func TestProfileIsImmutable(t *testing.T) {
 	entries[0].ID = "Changed.id"
 	if p.Entries()[0].ID == "Changed.id" {
 		t.Fatal("changing the slice from Entries changed the profile")
+	}
+	start, _ := p.Entry(ParamRegistrationWindowStart)
+	start.Evidence[0] = "changed"
+	start.Alternatives[0].Evidence[0] = "changed"
+	if again, _ := p.Entry(ParamRegistrationWindowStart); again.Evidence[0] == "changed" || again.Alternatives[0].Evidence[0] == "changed" {
+		t.Fatal("changing an entry's evidence changed the profile")
 	}
 	if _, err := p.WithOverrides([]Override{{Param: ParamSlotUserID, ID: "X.y[{slot}]"}}); err != nil {
 		t.Fatal(err)
@@ -120,31 +131,52 @@ func TestOverrideChangesRenderedID(t *testing.T) {
 	}
 }
 
-func TestOverrideWindowByteEncodings(t *testing.T) {
-	d := exampleDocument()
-	d.Registration.WindowStart = 0x65A1B2C3
-	d.Registration.WindowSeconds = 3600 // 0x00000E10
+// TestWindowEncodings renders the window items in every encoding the evidence leaves
+// open, under the production IDs and under the IDs of the first release, and reads
+// them back.
+func TestWindowEncodings(t *testing.T) {
+	const (
+		startID    = `BS_AE_Subscriber.acIPUIRegistrationTimestamp[0]`
+		durationID = `BS_AE_Subscriber.ulIPUIRegistrationDuration`
+		oldStartID = `BS_CUSTOM.aucIPUIRegistrationTimestamp[%]`
+		oldDurID   = `BS_CUSTOM.aucIPUIRegistrationDuration[%]`
+	)
 	for _, tc := range []struct {
-		enc        Encoding
-		start, dur string
+		name               string
+		overrides          []Override
+		start              int64
+		wantStart, wantDur string // the items as rendered
+		readStart          int64  // what Parse gives back
 	}{
-		{EncodingInteger, `"1705095875"`, `"3600"`},
-		{EncodingUint32BE, `"0x65,0xA1,0xB2,0xC3"`, `"0x00,0x00,0x0E,0x10"`},
-		{EncodingUint32LE, `"0xC3,0xB2,0xA1,0x65"`, `"0x10,0x0E,0x00,0x00"`},
+		{"default", nil, 0x65A1B2C3,
+			startID + `" class="symb_item" value='"1705095875"'/>`, durationID + `" class="symb_item" value="3600"/>`, 0x65A1B2C3},
+		{"default, always open", nil, 0,
+			startID + `" class="symb_item" value='"0"'/>`, durationID + `" class="symb_item" value="3600"/>`, 0},
+		{"ddmmyyhhmm rounds up to the minute", []Override{{Param: ParamRegistrationWindowStart, Encoding: EncodingDDMMYYHHMM}}, 1767268801, // 2026-01-01 12:00:01 UTC
+			startID + `" class="symb_item" value='"0101261201"'/>`, durationID + `" class="symb_item" value="3600"/>`, 1767268860},
+		{"ddmmyyhhmm whole minute", []Override{{Param: ParamRegistrationWindowStart, Encoding: EncodingDDMMYYHHMM}}, 1767268800,
+			startID + `" class="symb_item" value='"0101261200"'/>`, durationID + `" class="symb_item" value="3600"/>`, 1767268800},
+		{"ddmmyyhhmm, always open", []Override{{Param: ParamRegistrationWindowStart, Encoding: EncodingDDMMYYHHMM}}, 0,
+			startID + `" class="symb_item" value='"0101700000"'/>`, durationID + `" class="symb_item" value="3600"/>`, 0},
+		{"duration as a quoted decimal", []Override{{Param: ParamRegistrationWindowSeconds, Encoding: EncodingQuotedDecimal}}, 7,
+			startID + `" class="symb_item" value='"7"'/>`, durationID + `" class="symb_item" value='"3600"'/>`, 7},
+		{"first release IDs", oldWindowOverrides(EncodingInteger), 0x65A1B2C3,
+			oldStartID + `" class="symb_item" value="1705095875"/>`, oldDurID + `" class="symb_item" value="3600"/>`, 0x65A1B2C3},
+		{"first release IDs, big-endian bytes", oldWindowOverrides(EncodingUint32BE), 0x65A1B2C3,
+			oldStartID + `" class="symb_item" value="0x65,0xA1,0xB2,0xC3"/>`, oldDurID + `" class="symb_item" value="0x00,0x00,0x0E,0x10"/>`, 0x65A1B2C3},
+		{"first release IDs, little-endian bytes", oldWindowOverrides(EncodingUint32LE), 0x65A1B2C3,
+			oldStartID + `" class="symb_item" value="0xC3,0xB2,0xA1,0x65"/>`, oldDurID + `" class="symb_item" value="0x10,0x0E,0x00,0x00"/>`, 0x65A1B2C3},
 	} {
-		t.Run(string(tc.enc), func(t *testing.T) {
-			p, err := N720().WithOverrides([]Override{
-				{Param: ParamRegistrationWindowStart, Encoding: tc.enc},
-				{Param: ParamRegistrationWindowSeconds, Encoding: tc.enc},
-			})
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := N720().WithOverrides(tc.overrides)
 			if err != nil {
 				t.Fatal(err)
 			}
+			d := exampleDocument()
+			d.Registration.WindowStart = tc.start
+			d.Registration.WindowSeconds = 3600 // 0x00000E10
 			r := mustRender(t, d, p)
-			for _, want := range []string{
-				`ID="BS_CUSTOM.aucIPUIRegistrationTimestamp[%]" class="symb_item" value=` + tc.start + `/>`,
-				`ID="BS_CUSTOM.aucIPUIRegistrationDuration[%]" class="symb_item" value=` + tc.dur + `/>`,
-			} {
+			for _, want := range []string{`<SYMB_ITEM ID="` + tc.wantStart, `<SYMB_ITEM ID="` + tc.wantDur} {
 				if !bytes.Contains(r.Document, []byte(want)) {
 					t.Errorf("document lacks %s", want)
 				}
@@ -153,10 +185,100 @@ func TestOverrideWindowByteEncodings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Registration != d.Registration {
-				t.Errorf("registration round trip: got %+v, want %+v", got.Registration, d.Registration)
+			want := d.Registration
+			want.WindowStart = tc.readStart
+			if got.Registration != want {
+				t.Errorf("registration read back: got %+v, want %+v", got.Registration, want)
+			}
+			again := mustRender(t, got, p)
+			if !bytes.Equal(again.Document, r.Document) {
+				t.Error("rendering the parsed document changes the bytes")
 			}
 		})
+	}
+}
+
+func oldWindowOverrides(enc Encoding) []Override {
+	return []Override{
+		{Param: ParamRegistrationWindowStart, ID: "BS_CUSTOM.aucIPUIRegistrationTimestamp[%]", Encoding: enc},
+		{Param: ParamRegistrationWindowSeconds, ID: "BS_CUSTOM.aucIPUIRegistrationDuration[%]", Encoding: enc},
+	}
+}
+
+// TestDDMMYYHHMMRange: the encoding writes 1970..2068 in whole minutes; a start
+// beyond it is a validation error naming the parameter, not wrong bytes.
+func TestDDMMYYHHMMRange(t *testing.T) {
+	p, err := N720().WithOverrides([]Override{{Param: ParamRegistrationWindowStart, Encoding: EncodingDDMMYYHHMM}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := time.Date(2068, 12, 31, 23, 59, 0, 0, time.UTC).Unix()
+	for _, tc := range []struct {
+		start int64
+		ok    bool
+	}{{0, true}, {last, true}, {last - 59, true}, {last + 1, false}, {0xFFFFFFFF, false}} {
+		d := exampleDocument()
+		d.Registration.WindowStart = tc.start
+		_, err := Render(d, p)
+		if (err == nil) != tc.ok {
+			t.Errorf("start %d: Render error %v, want ok=%v", tc.start, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "registration.windowStart: time") {
+			t.Errorf("start %d: error does not name the parameter: %v", tc.start, err)
+		}
+	}
+	for _, bad := range []string{`"3201261200"`, `"0113261200"`, `"0101262400"`, `"010126120"`, `"0101261200 "`, `0101261200`} {
+		doc := strings.Replace(exampleXML(t), `acIPUIRegistrationTimestamp[0]" class="symb_item" value='"0"'`,
+			`acIPUIRegistrationTimestamp[0]" class="symb_item" value='`+bad+`'`, 1)
+		if _, err := Parse([]byte(doc), p); err == nil || !strings.Contains(err.Error(), "does not decode as ddmmyyhhmm") {
+			t.Errorf("Parse of start %s: %v", bad, err)
+		}
+	}
+}
+
+// TestEveryEntryHasEvidence: the profile's evidence is data, and every source it
+// names exists; so does every alternative's, and every alternative is a valid
+// override that renders and reads back.
+func TestEveryEntryHasEvidence(t *testing.T) {
+	known := map[string]bool{}
+	for _, src := range Sources() {
+		if src.ID == "" || src.Where == "" || src.Shows == "" || src.Kind == "" {
+			t.Errorf("source %+v is incomplete", src)
+		}
+		known[src.ID] = true
+	}
+	check := func(what string, ev []string) {
+		if len(ev) == 0 {
+			t.Errorf("%s has no evidence", what)
+		}
+		for _, id := range ev {
+			if !known[id] || id == SourceOverride {
+				t.Errorf("%s cites %q, which is not a source of the default profile", what, id)
+			}
+		}
+	}
+	for _, e := range N720().Entries() {
+		check(string(e.Param), e.Evidence)
+		for i, alt := range e.Alternatives {
+			what := fmt.Sprintf("%s alternative %d", e.Param, i)
+			check(what, alt.Evidence)
+			p, err := N720().WithOverrides([]Override{alt.Override(e.Param)})
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+				continue
+			}
+			r := mustRender(t, exampleDocument(), p)
+			if _, err := Parse(Join(r.Document, r.Credentials), p); err != nil {
+				t.Errorf("%s: %v", what, err)
+			}
+			got, _ := p.Entry(e.Param)
+			if got.Confirmed || !slices.Equal(got.Evidence, []string{SourceOverride}) {
+				t.Errorf("%s: overridden entry is confirmed=%v with evidence %v; want unconfirmed, %s", what, got.Confirmed, got.Evidence, SourceOverride)
+			}
+		}
+	}
+	if e, _ := N720().Entry(ParamSlotUserID); !e.Confirmed {
+		t.Error("an entry without overrides lost its confirmation")
 	}
 }
 
@@ -225,5 +347,42 @@ func TestTransportTable(t *testing.T) {
 	}
 	if _, err := p.WithTransport("TLS", 256); err == nil {
 		t.Error("accepted a transport value beyond one byte")
+	}
+}
+
+// TestDeviceDocNamesEveryEntry keeps docs/device.md, the people's copy of the profile,
+// in step with the table: every parameter, its ID (account and provider members after
+// the prefix the page states once), every alternative and every source.
+func TestDeviceDocNamesEveryEntry(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "device.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	has := func(what, s string) {
+		if !strings.Contains(doc, "`"+s+"`") {
+			t.Errorf("docs/device.md does not name %s `%s`", what, s)
+		}
+	}
+	for _, prefix := range []string{"BS_VOIP_Data.astVoipAccounts[i].", "BS_VOIP_Data.astVoipProviders[0]."} {
+		has("the prefix", prefix)
+	}
+	for _, e := range N720().Entries() {
+		has("the parameter", string(e.Param))
+		has("the encoding", string(e.Encoding))
+		id := e.ID
+		for _, prefix := range []string{"BS_VOIP_Data.astVoipAccounts[{slot}].", "BS_VOIP_Data.astVoipProviders[0]."} {
+			id = strings.TrimPrefix(id, prefix)
+		}
+		has("the ID of "+string(e.Param), id)
+		for _, alt := range e.Alternatives {
+			if alt.ID != "" {
+				has("an alternative of "+string(e.Param), alt.ID)
+			}
+			has("an alternative encoding of "+string(e.Param), string(alt.Encoding))
+		}
+	}
+	for _, src := range Sources() {
+		has("the source", src.ID)
 	}
 }

@@ -137,7 +137,7 @@ func (w *writer) entry(p *Profile, i, slot int, v value) {
 	w.scratch = p.appendValue(w.scratch[:0], e, p.specs[i].kind, v)
 	w.raw(itemIndent + `<SYMB_ITEM ID="`)
 	w.raw(p.itemID(i, slot))
-	if e.Encoding == EncodingString {
+	if e.Encoding.quoted() {
 		w.raw(`" class="symb_item" value='"`)
 		w.textBytes(w.scratch, '\'')
 		w.raw("\"'/>\n")

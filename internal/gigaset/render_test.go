@@ -261,8 +261,8 @@ func TestSecretHygiene(t *testing.T) {
 				t.Errorf("%s: error repeats the secret: %v", name, err)
 			}
 		}
-		if err := CheckSecret("password", bad, 32); err == nil || strings.Contains(err.Error(), "Zq9") {
-			t.Errorf("CheckSecret(%q) = %v", bad, err)
+		if err := checkField("password", bad, 32, true); err == nil || strings.Contains(err.Error(), "Zq9") {
+			t.Errorf("checkText(%q, secret) = %v", bad, err)
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // This file converts between model values and SYMB_ITEM value attributes (the
@@ -33,8 +34,10 @@ func (p *Profile) appendValue(dst []byte, e *Entry, k kind, v value) []byte {
 	switch e.Encoding {
 	case EncodingString:
 		return append(dst, v.s...)
-	case EncodingBoolean, EncodingInteger:
+	case EncodingBoolean, EncodingInteger, EncodingQuotedDecimal:
 		return strconv.AppendInt(dst, n, 10)
+	case EncodingDDMMYYHHMM:
+		return time.Unix(ceilMinute(n), 0).UTC().AppendFormat(dst, ddmmyyhhmm)
 	case EncodingHex16:
 		return append(dst, '0', 'x', hexDigits[n>>12&0xF], hexDigits[n>>8&0xF], hexDigits[n>>4&0xF], hexDigits[n&0xF])
 	case EncodingUint32BE:
@@ -71,6 +74,20 @@ func (p *Profile) decodeValue(e *Entry, k kind, raw string) (value, error) {
 			return fail("a decimal or 0x hex number")
 		}
 		v.n = n
+	case EncodingQuotedDecimal:
+		inner, ok := quotedDigits(raw, 1, 10)
+		n, ok2 := parseInteger(inner)
+		if !ok || !ok2 {
+			return fail(`a decimal number in double quotes, e.g. "1767225600"`)
+		}
+		v.n = n
+	case EncodingDDMMYYHHMM:
+		inner, ok := quotedDigits(raw, 10, 10)
+		t, err := time.Parse(ddmmyyhhmm, inner)
+		if !ok || err != nil {
+			return fail(`a date and time DDMMYYHHMM in double quotes, e.g. "0101261200"`)
+		}
+		v.n = t.Unix()
 	case EncodingUint32BE, EncodingUint32LE:
 		b, ok := parseByteList(raw, 4)
 		if !ok {
@@ -112,6 +129,30 @@ func (p *Profile) decodeValue(e *Entry, k kind, raw string) (value, error) {
 	return v, nil
 }
 
+// ddmmyyhhmm is the time layout of EncodingDDMMYYHHMM. Go reads the two-digit year
+// 69..99 as 1969..1999 and 00..68 as 2000..2068; Unix time starts in 1970.
+const ddmmyyhhmm = "0201061504"
+
+// maxDDMMYYHHMM is the last minute EncodingDDMMYYHHMM writes and reads back alike,
+// 2068-12-31 23:59 UTC.
+var maxDDMMYYHHMM = time.Date(2068, 12, 31, 23, 59, 0, 0, time.UTC).Unix()
+
+// ceilMinute rounds Unix seconds up to a whole minute, the resolution of
+// EncodingDDMMYYHHMM: rounding up keeps a window from opening before its start.
+func ceilMinute(n int64) int64 { return (n + 59) / 60 * 60 }
+
+// quotedDigits returns the text inside double quotes if it is min..max ASCII digits.
+func quotedDigits(raw string, min, max int) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	if len(inner) < min || len(inner) > max || strings.Trim(inner, "0123456789") != "" {
+		return "", false
+	}
+	return inner, true
+}
+
 func appendHex(dst []byte, bs []byte) []byte {
 	for _, b := range bs {
 		dst = append(dst, hexDigits[b>>4], hexDigits[b&0xF])
@@ -141,6 +182,14 @@ func (p *Profile) checkValue(e *Entry, k kind, v value) error {
 	case kindPIN:
 		if _, err := ParsePIN(v.s); err != nil {
 			return err
+		}
+	case kindUnixTime:
+		if e.Encoding == EncodingDDMMYYHHMM && (v.n < 0 || ceilMinute(v.n) > maxDDMMYYHHMM) {
+			return fmt.Errorf("time %d is outside what ddmmyyhhmm can write (1970-01-01 00:00 to 2068-12-31 23:59 UTC, whole minutes rounded up)", v.n)
+		}
+		lo, hi := k.bounds()
+		if v.n < lo || v.n > hi {
+			return fmt.Errorf("value %d is outside %d..%d", v.n, lo, hi)
 		}
 	default:
 		lo, hi := k.bounds()

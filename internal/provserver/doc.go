@@ -8,8 +8,18 @@
 // that failed to authenticate too often (429) and HTTP Digest authentication
 // (401), both only when the base has credentials. A 304 answers a matching
 // If-None-Match only after authentication, since the ETag is a hash of the
-// file. Unknown MACs get 404 and are listed for
-// the operator; other methods get 405; anything else 404.
+// file. Other methods on a MAC path get 405; unknown MACs get 404, and so does
+// every other path. Both are listed for the operator (UnknownDevicesHandler): an
+// unknown MAC is usually a device waiting for its DectBase, and a GET for another
+// path (Gigaset's firmware chain such as /70/1/master.bin, another file name
+// scheme) shows what a real device expects, with its address and User-Agent.
+//
+// With Options.FirmwareDir, a GET or HEAD for <prefix>/firmware/<file>.bin is
+// answered from that directory before any of the checks above, without
+// authentication and with Range support (http.ServeContent); the file name is one
+// path segment ending in .bin, and the directory is opened as an os.Root, so no
+// request reaches a file outside it. A missing image is an unknown request (404,
+// listed).
 //
 // The device's own login sequence shapes the authentication: after a first 401
 // it tries its built-in identity (its MAC and the MAC-ID on its label), and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -27,8 +28,9 @@ const (
 
 // Bounds on the memory of the handler's tables.
 const (
-	maxThrottled      = 4096 // clients tracked for failed authentications
-	maxUnknownDevices = 256
+	maxThrottled       = 4096 // clients tracked for failed authentications
+	maxUnknownDevices  = 256
+	maxUnknownRequests = 256
 )
 
 // Options configure a Handler. The zero value is usable: no prefix, default
@@ -53,9 +55,11 @@ type Options struct {
 	OnDelivery func(Delivery)
 	// Registry receives the metrics; nil leaves them unregistered.
 	Registry prometheus.Registerer
-	// TrustProxyHeaders takes the client address from X-Forwarded-For (its
-	// last address). Only for use behind a proxy that always sets it.
-	TrustProxyHeaders bool
+	// FirmwareDir is a directory of firmware images (.bin files) served to any
+	// client at <prefix>/firmware/<file>.bin, without authentication, as
+	// Gigaset's own firmware server does: the images are public downloads. ""
+	// serves none.
+	FirmwareDir string
 }
 
 // Delivery records that a device fetched (200) or confirmed (304) its file.
@@ -76,10 +80,10 @@ type Handler struct {
 	now        func() time.Time
 	digest     *digest.Server
 	throttle   *throttle // nil when disabled
-	unknown    *unknownDevices
+	unknown    *unknown
 	metrics    *metrics
 	onDelivery func(Delivery)
-	trustProxy bool
+	firmware   *os.Root // nil: no firmware served
 }
 
 // Header values shared by all responses; net/http only reads them.
@@ -117,9 +121,8 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 		prefix:     prefix,
 		now:        opts.Now,
 		digest:     ds,
-		unknown:    newUnknownDevices(maxUnknownDevices),
+		unknown:    newUnknown(maxUnknownDevices, maxUnknownRequests),
 		onDelivery: opts.OnDelivery,
-		trustProxy: opts.TrustProxyHeaders,
 	}
 	if opts.FailureLimit >= 0 {
 		limit, window, cooldown := opts.FailureLimit, opts.FailureWindow, opts.Cooldown
@@ -136,6 +139,11 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 	}
 	if h.metrics, err = newMetrics(opts.Registry); err != nil {
 		return nil, err
+	}
+	if opts.FirmwareDir != "" {
+		if h.firmware, err = openFirmwareDir(opts.FirmwareDir); err != nil {
+			return nil, err
+		}
 	}
 	return h, nil
 }
@@ -155,29 +163,43 @@ func cleanPrefix(p string) (string, error) {
 // ServeHTTP answers one request; see the package documentation for the
 // order of the checks.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	key, ok := macFromPath(r.URL.Path, h.prefix)
-	if !ok {
-		h.metrics.none.results[resultNotFound].Inc()
-		writeStatus(w, http.StatusNotFound)
-		return
+	key, isMAC := macFromPath(r.URL.Path, h.prefix)
+	var e *served
+	if isMAC {
+		e = h.store.get(key)
 	}
-	e := h.store.get(key)
 	m := h.metrics.none
 	if e != nil {
 		m = h.baseMetrics(e)
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	fetch := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if !isMAC && fetch && h.firmware != nil {
+		if name, ok := firmwareName(r.URL.Path, h.prefix); ok && h.serveFirmware(w, r, name) {
+			h.metrics.firmware.Inc()
+			return
+		}
+	}
+	if isMAC && !fetch {
 		// The same answer whether the MAC exists or not: 405 reveals nothing.
 		m.results[resultMethodNotAllowed].Inc()
 		w.Header()["Allow"] = allowGetHead
 		writeStatus(w, http.StatusMethodNotAllowed)
 		return
 	}
-	src := clientAddr(r, h.trustProxy)
+	src := clientAddr(r)
 	if e == nil {
-		h.metrics.unknownMAC.Inc()
 		m.results[resultNotFound].Inc()
-		h.unknown.record(key, src, r.Header.Get("User-Agent"), h.now())
+		switch {
+		case isMAC:
+			h.metrics.unknownMAC.Inc()
+			h.unknown.recordMAC(key, src, r.Header.Get("User-Agent"), h.now())
+		case fetch:
+			target := r.RequestURI // as the client sent it
+			if target == "" {      // a request built in-process rather than read from the wire
+				target = r.URL.RequestURI()
+			}
+			h.unknown.recordRequest(target, src, r.Header.Get("User-Agent"), h.now())
+		}
 		writeStatus(w, http.StatusNotFound)
 		return
 	}

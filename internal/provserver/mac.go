@@ -1,9 +1,6 @@
 package provserver
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // macKey is a MAC address as 6 bytes, the Store's map key, so that the MAC in a
 // request path can be looked up without building a string.
@@ -34,16 +31,6 @@ func (k macKey) String() string {
 		b[2*i], b[2*i+1] = digits[c>>4], digits[c&0xf]
 	}
 	return string(b[:])
-}
-
-// CanonicalMAC returns mac as 12 upper-case hex digits. It accepts 12 hex
-// digits in any case and nothing else: separators are the caller's business.
-func CanonicalMAC(mac string) (string, error) {
-	k, ok := parseMAC(mac)
-	if !ok {
-		return "", fmt.Errorf("provserver: MAC %q is not 12 hex digits", truncate(mac, 32))
-	}
-	return k.String(), nil
 }
 
 // macFromPath returns the MAC of a request path of the form

@@ -37,11 +37,13 @@ const (
 	MetricRequests     = "dect_provisioning_requests_total"
 	MetricUnknownMAC   = "dect_provisioning_unknown_mac_requests_total"
 	MetricLastDelivery = "dect_provisioning_last_delivery_timestamp_seconds"
+	MetricFirmware     = "dect_provisioning_firmware_requests_total"
 )
 
 type metrics struct {
 	requests     *prometheus.CounterVec
 	unknownMAC   prometheus.Counter
+	firmware     prometheus.Counter
 	lastDelivery *prometheus.GaugeVec
 
 	mu    sync.Mutex
@@ -77,6 +79,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: MetricUnknownMAC,
 			Help: "Requests for the file of a MAC that no DectBase declares.",
 		}),
+		firmware: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: MetricFirmware,
+			Help: "Requests answered from the firmware directory (whole files, ranges and not-modified answers).",
+		}),
 		lastDelivery: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricLastDelivery,
 			Help: "Time of the last delivery (200 or 304 to a GET) of a base's file, in Unix seconds.",
@@ -84,7 +90,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		bases: make(map[baseID]*baseMetrics),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.unknownMAC, m.lastDelivery} {
+		for _, c := range []prometheus.Collector{m.requests, m.unknownMAC, m.firmware, m.lastDelivery} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("provserver: registering metrics: %w", err)
 			}

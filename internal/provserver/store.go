@@ -1,7 +1,6 @@
 package provserver
 
 import (
-	"fmt"
 	"maps"
 	"net/netip"
 	"sync"
@@ -14,7 +13,7 @@ import (
 // Readers never lock: the entries live in an immutable map that writers copy,
 // change and swap atomically, so a request sees either the old or the new state
 // of every entry, never a mix. Writes cost a copy of the map, which is cheap
-// for the thousands of bases a cluster may hold; load many at once with Replace.
+// for the thousands of bases a cluster may hold.
 type Store struct {
 	mu      sync.Mutex // serialises writers
 	entries atomic.Pointer[map[macKey]*served]
@@ -49,27 +48,6 @@ func (s *Store) Delete(mac string) {
 		return
 	}
 	s.update(func(m map[macKey]*served) { delete(m, k) })
-}
-
-// Replace swaps all entries for entries in one step. If any entry is invalid,
-// or two share a MAC, it returns an error and the Store is unchanged.
-func (s *Store) Replace(entries []Entry) error {
-	m := make(map[macKey]*served, len(entries))
-	for _, e := range entries {
-		v, err := newServed(e)
-		if err != nil {
-			return err
-		}
-		if old, dup := m[v.key]; dup {
-			return fmt.Errorf("provserver: entries %s/%s and %s/%s both have MAC %s",
-				old.Namespace, old.Base, v.Namespace, v.Base, v.MAC)
-		}
-		m[v.key] = v
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.entries.Store(&m)
-	return nil
 }
 
 // Lookup returns the entry for mac (12 hex digits, any case). The returned

@@ -86,36 +86,6 @@ func TestStoreRefusesInvalid(t *testing.T) {
 	}
 }
 
-func TestStoreReplace(t *testing.T) {
-	s := NewStore()
-	if err := s.Set(entry(Auth{})); err != nil {
-		t.Fatal(err)
-	}
-	a := Entry{Namespace: "ns", Base: "a", MAC: otherMAC, Body: []byte("a")}
-	b := Entry{Namespace: "ns", Base: "b", MAC: "0004F2000002", Body: []byte("b")}
-	if err := s.Replace([]Entry{a, b}); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := s.Lookup(testMAC); ok || s.Len() != 2 {
-		t.Errorf("after Replace: %d entries, old one present %v; want exactly the 2 new", s.Len(), ok)
-	}
-	// A bad batch changes nothing.
-	dup := b
-	dup.Base = "dup"
-	bad := Entry{MAC: "x"}
-	for _, batch := range [][]Entry{{a, dup, b}, {a, bad}} {
-		if err := s.Replace(batch); err == nil {
-			t.Errorf("Replace(%v) succeeded", batch)
-		}
-		if s.Len() != 2 {
-			t.Errorf("failed Replace changed the store to %d entries", s.Len())
-		}
-	}
-	if err := s.Replace([]Entry{b, dup}); err == nil || !strings.Contains(err.Error(), "ns/b and ns/dup") {
-		t.Errorf("duplicate MAC error %v does not name both entries", err)
-	}
-}
-
 // Readers running against writers always see a whole entry: the body and the
 // hash served together belong together. Run with -race.
 func TestStoreConcurrent(t *testing.T) {
@@ -138,9 +108,6 @@ func TestStoreConcurrent(t *testing.T) {
 			s.Set(Entry{Namespace: "ns", Base: "b", MAC: testMAC, Body: bodies[i%2]})
 			if i%7 == 0 {
 				s.Delete(testMAC)
-			}
-			if i%11 == 0 {
-				s.Replace([]Entry{{Namespace: "ns", Base: "b", MAC: testMAC, Body: bodies[(i+1)%2]}})
 			}
 		}
 	})

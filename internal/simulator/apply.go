@@ -24,7 +24,7 @@ func (d *Device) apply(data []byte, now time.Time) ApplyResult {
 		return d.ignore(res, ferr, warnings, now)
 	}
 
-	p := planFile(f, d.ids)
+	p := planFile(f)
 	warnings.addAll(p.warnings.list())
 	if !p.errors.empty() {
 		return d.ignore(res, fileError(ReasonMalformedItems, p.errors.list()...), warnings, now)

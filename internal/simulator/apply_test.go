@@ -119,8 +119,12 @@ func TestApplyRecordArrayWildcard(t *testing.T) {
 }
 
 func TestApplyRegistrationEncodings(t *testing.T) {
-	start := "BS_CUSTOM.aucIPUIRegistrationTimestamp[%]"
-	duration := "BS_CUSTOM.aucIPUIRegistrationDuration[%]"
+	const (
+		start       = "BS_AE_Subscriber.acIPUIRegistrationTimestamp[0]"
+		duration    = "BS_AE_Subscriber.ulIPUIRegistrationDuration"
+		oldStart    = "BS_CUSTOM.aucIPUIRegistrationTimestamp[%]"
+		oldDuration = "BS_CUSTOM.aucIPUIRegistrationDuration[%]"
+	)
 	tests := []struct {
 		name  string
 		lines []string
@@ -131,24 +135,39 @@ func TestApplyRegistrationEncodings(t *testing.T) {
 			want: RegistrationSettings{PIN: "0000"},
 		},
 		{
-			name:  "decimal integers",
-			lines: []string{item(start, "1772442000"), item(duration, "3600")},
+			name:  "production IDs: quoted decimal start, decimal duration",
+			lines: []string{item(start, `"1772442000"`), item(duration, "3600")},
+			want:  RegistrationSettings{Start: 1772442000, StartEncoding: EncodingDecimalString, Duration: 3600, DurationEncoding: EncodingInteger, PIN: "0000"},
+		},
+		{
+			name:  "production IDs: bare and [%] mean the whole field",
+			lines: []string{item("BS_AE_Subscriber.acIPUIRegistrationTimestamp", `"7"`), item(duration+"[%]", "0xE10")},
+			want:  RegistrationSettings{Start: 7, StartEncoding: EncodingDecimalString, Duration: 3600, DurationEncoding: EncodingInteger, PIN: "0000"},
+		},
+		{
+			name:  "first release IDs: decimal integers",
+			lines: []string{item(oldStart, "1772442000"), item(oldDuration, "3600")},
 			want:  RegistrationSettings{Start: 1772442000, StartEncoding: EncodingInteger, Duration: 3600, DurationEncoding: EncodingInteger, PIN: "0000"},
 		},
 		{
-			name:  "hex integers",
-			lines: []string{item(start, "0x69A55290"), item(duration, "0xE10")},
+			name:  "first release IDs: hex integers",
+			lines: []string{item(oldStart, "0x69A55290"), item(oldDuration, "0xE10")},
 			want:  RegistrationSettings{Start: 0x69A55290, StartEncoding: EncodingInteger, Duration: 3600, DurationEncoding: EncodingInteger, PIN: "0000"},
 		},
 		{
-			name:  "4-byte big-endian lists",
-			lines: []string{item(start, "0x69,0xA5,0x52,0x90"), item(duration, "0x00,0x00,0x0E,0x10")},
+			name:  "first release IDs: 4-byte big-endian lists",
+			lines: []string{item(oldStart, "0x69,0xA5,0x52,0x90"), item(oldDuration, "0x00,0x00,0x0E,0x10")},
 			want:  RegistrationSettings{Start: 0x69A55290, StartEncoding: EncodingBigEndianBytes, Duration: 3600, DurationEncoding: EncodingBigEndianBytes, PIN: "0000"},
 		},
 		{
 			name:  "[0] suffix means the whole field",
 			lines: []string{item("BS_CUSTOM.aucIPUIRegistrationDuration[0]", "60")},
 			want:  RegistrationSettings{Duration: 60, DurationEncoding: EncodingInteger, PIN: "0000"},
+		},
+		{
+			name:  "both spellings of one setting: the later wins",
+			lines: []string{item(oldStart, "5"), item(start, `"6"`)},
+			want:  RegistrationSettings{Start: 6, StartEncoding: EncodingDecimalString, PIN: "0000"},
 		},
 		{
 			name:  "PIN and random PIN",
@@ -176,28 +195,49 @@ func TestApplyRegistrationEncodings(t *testing.T) {
 	}
 }
 
-func TestApplyCustomParamIDs(t *testing.T) {
-	ids := ParamIDs{
-		HandsetCode:       "BS_DECT.astHandsets[{slot}].aucIPUI[%]",
-		RegistrationStart: "BS_DECT.ulRegStart",
+// TestApplyWarnsAboutSuspiciousWindowItems: two spellings of one setting in one file,
+// and a quoted start that reads as a date in the 1970s (DDMMYYHHMM read as Unix
+// seconds), are applied but reported.
+func TestApplyWarnsAboutSuspiciousWindowItems(t *testing.T) {
+	d, _ := newTestDevice(t)
+	res := d.ApplyFile(doc(
+		item("BS_CUSTOM.aucIPUIRegistrationDuration[%]", "60"),
+		item("BS_AE_Subscriber.ulIPUIRegistrationDuration", "120"),
+		item("BS_AE_Subscriber.acIPUIRegistrationTimestamp[0]", `"0101261200"`),
+	))
+	if !res.Applied {
+		t.Fatalf("file not applied: %+v", res)
 	}
-	d, _ := newTestDevice(t, func(c *Config) { c.ParamIDs = ids })
-	if got := d.ParamIDs(); got.HandsetCode != ids.HandsetCode || got.PIN != DefaultParamIDs().PIN {
-		t.Fatalf("ParamIDs() = %+v, want the overrides with defaults for the rest", got)
+	var got []string
+	for _, w := range res.Warnings {
+		got = append(got, w.Message)
 	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"sets the registration duration again, also set by BS_CUSTOM.aucIPUIRegistrationDuration[%] on line", "DDMMYYHHMM"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings %q lack %q", got, want)
+		}
+	}
+	if r := d.Snapshot().Registration; r.Duration != 120 || r.Start != 101261200 {
+		t.Errorf("registration %+v, want duration 120 and start 101261200", r)
+	}
+}
+
+// TestApplyReservationSpellings: the reservation array is read under both candidate
+// records; an ID of neither is an ordinary setting.
+func TestApplyReservationSpellings(t *testing.T) {
+	d, _ := newTestDevice(t)
 	mustApply(t, d, doc(
-		item("BS_DECT.astHandsets[3].aucIPUI[%]", "0x00,0xAB,0xC5,0x08,0x71"),
-		item("BS_DECT.ulRegStart", "1772442000"),
-		item("BS_CUSTOM.aucHandsetCode[4]", "0x00,0xAB,0xB8,0x4A,0x08"),
-		item("BS_CUSTOM.aucIPUIRegistrationTimestamp[%]", "1"),
+		item("BS_CUSTOM.aucHandsetCode[3]", "0x00,0xAB,0xC5,0x08,0x71"),
+		item("BS_AE_Subscriber.aucHandsetCode[4]", "0x00,0xAB,0xB8,0x4A,0x08"),
+		item("BS_DECT.astHandsets[5].aucIPUI[%]", "0x01,0x23,0x45,0x67,0x89"),
 	))
 	snap := d.Snapshot()
-	if snap.Slots[3].Reserved != mustIPUI(t, "00ABC50871") || snap.Registration.Start != 1772442000 {
-		t.Errorf("overridden IDs not applied: slot 3 %s, start %d", snap.Slots[3].Reserved, snap.Registration.Start)
+	if snap.Slots[3].Reserved != mustIPUI(t, ipuiA) || snap.Slots[4].Reserved != mustIPUI(t, ipuiB) {
+		t.Errorf("reservations: slot 3 %s, slot 4 %s", snap.Slots[3].Reserved, snap.Slots[4].Reserved)
 	}
-	// The default IDs are now ordinary settings.
-	if !snap.Slots[4].Reserved.IsNone() || snap.Base["BS_CUSTOM.aucHandsetCode[4]"] == "" || snap.Base["BS_CUSTOM.aucIPUIRegistrationTimestamp[%]"] != "1" {
-		t.Errorf("default IDs should be raw settings: slot 4 %s, base %v", snap.Slots[4].Reserved, snap.Base)
+	if !snap.Slots[5].Reserved.IsNone() || snap.Base["BS_DECT.astHandsets[5].aucIPUI[%]"] == "" {
+		t.Errorf("an unknown array was read as a reservation: slot 5 %s, base %v", snap.Slots[5].Reserved, snap.Base)
 	}
 }
 
@@ -212,9 +252,6 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no MAC-ID", Config{MAC: testMAC}, "MAC-ID"},
 		{"lower-case MAC-ID", Config{MAC: testMAC, MACID: strings.ToLower(testMACID)}, "MAC-ID"},
 		{"password without user", Config{MAC: testMAC, MACID: testMACID, Password: "x"}, "username"},
-		{"handset code without placeholder", Config{MAC: testMAC, MACID: testMACID, ParamIDs: ParamIDs{HandsetCode: "BS_CUSTOM.aucHandsetCode[0]"}}, "{slot}"},
-		{"malformed ID", Config{MAC: testMAC, MACID: testMACID, ParamIDs: ParamIDs{PIN: "BS_CUSTOM.auc Pin"}}, "PIN"},
-		{"two parameters one ID", Config{MAC: testMAC, MACID: testMACID, ParamIDs: ParamIDs{RegistrationDuration: "BS_CUSTOM.aucIPUIRegistrationTimestamp[0]"}}, "same parameter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

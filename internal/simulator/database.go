@@ -33,7 +33,8 @@ func (s SlotState) Waiting() bool {
 	return !s.Reserved.IsNone() && s.Registered != s.Reserved
 }
 
-// IntEncoding records how a file wrote an integer whose encoding is unconfirmed.
+// IntEncoding records how a file wrote an integer whose encoding is unconfirmed, which
+// also tells which spelling of the member the file used.
 type IntEncoding int
 
 const (
@@ -43,6 +44,8 @@ const (
 	EncodingInteger
 	// EncodingBigEndianBytes: a 4-byte list, most significant byte first.
 	EncodingBigEndianBytes
+	// EncodingDecimalString: a decimal number in a quoted string, e.g. "1767225600".
+	EncodingDecimalString
 )
 
 func (e IntEncoding) String() string {
@@ -53,6 +56,8 @@ func (e IntEncoding) String() string {
 		return "integer"
 	case EncodingBigEndianBytes:
 		return "4-byte big-endian list"
+	case EncodingDecimalString:
+		return "quoted decimal string"
 	}
 	return "unknown"
 }
@@ -75,6 +80,10 @@ type database struct {
 	base        map[string]string // raw values of every item that is not modelled
 	slots       [NumSlots]SlotState
 	reg         RegistrationSettings
+	// firmwareURL and satFirmwareURL are the images the file pins for the DECT
+	// Manager (S_SPECIAL_DATA_SRV_IWU) and the base stations (S_SPECIAL_DATA_SRV_SAT);
+	// "" = none. Base stations are not simulated: theirs is only kept.
+	firmwareURL, satFirmwareURL string
 }
 
 func factoryDatabase() database {

@@ -31,9 +31,6 @@ type Config struct {
 	// HTTPClient is used for downloads; nil means a client with a 30 s timeout that
 	// does not follow redirects.
 	HTTPClient *http.Client
-	// ParamIDs corrects the unconfirmed registration parameter IDs; empty fields take
-	// their defaults.
-	ParamIDs ParamIDs
 	// MaxFileSize bounds a file; 0 means DefaultMaxFileSize.
 	MaxFileSize int
 }
@@ -42,16 +39,16 @@ type Config struct {
 // Every method that reads or changes state first brings the device up to its clock's
 // current time (see Step).
 type Device struct {
-	mac, macID, firmware string
-	username, password   string
-	clock                Clock
-	client               *http.Client
-	ids                  ParamIDs
-	maxFileSize          int
+	mac, macID         string
+	username, password string
+	clock              Clock
+	client             *http.Client
+	maxFileSize        int
 
 	fetchMu sync.Mutex // one download at a time, as on the device
 
 	mu        sync.Mutex
+	firmware  string // changed by a firmware update
 	db        database
 	etag      string // ETag of the last applied file
 	reg       registration
@@ -72,10 +69,6 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Password != "" && cfg.Username == "" {
 		return nil, errors.New("a configured Digest password needs a username")
 	}
-	ids := cfg.ParamIDs.withDefaults()
-	if err := ids.validate(); err != nil {
-		return nil, fmt.Errorf("parameter IDs: %w", err)
-	}
 	if cfg.MaxFileSize < 0 {
 		return nil, errors.New("MaxFileSize must not be negative")
 	}
@@ -87,7 +80,6 @@ func New(cfg Config) (*Device, error) {
 		password:    cfg.Password,
 		clock:       cfg.Clock,
 		client:      cfg.HTTPClient,
-		ids:         ids,
 		maxFileSize: cfg.MaxFileSize,
 		db:          factoryDatabase(),
 		reg:         factoryRegistration(),
@@ -120,15 +112,16 @@ func (d *Device) MAC() string { return d.mac }
 func (d *Device) MACID() string { return d.macID }
 
 // Firmware returns the firmware version the device reports.
-func (d *Device) Firmware() string { return d.firmware }
+func (d *Device) Firmware() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.firmware
+}
 
 // UserAgent returns the User-Agent the device sends.
 func (d *Device) UserAgent() string {
-	return "Gigaset N720 DM PRO/" + d.firmware + ";" + d.mac
+	return "Gigaset N720 DM PRO/" + d.Firmware() + ";" + d.mac
 }
-
-// ParamIDs returns the registration parameter IDs in effect.
-func (d *Device) ParamIDs() ParamIDs { return d.ids }
 
 // ApplyFile applies a file as if the device had just downloaded it, without HTTP. The
 // file is applied at the clock's current time and arms the registration window like a
@@ -189,9 +182,11 @@ type Snapshot struct {
 	Base         map[string]string // raw values of the items not modelled
 	Slots        []SlotState       // NumSlots entries
 	Registration RegistrationSettings
-	Window       WindowState
-	RandomPIN    string // drawn for the last window in random PIN mode; "" otherwise
-	ETag         string // of the last applied file
+	// FirmwareURL and SATFirmwareURL are the images the last files pinned; "" = none.
+	FirmwareURL, SATFirmwareURL string
+	Window                      WindowState
+	RandomPIN                   string // drawn for the last window in random PIN mode; "" otherwise
+	ETag                        string // of the last applied file
 }
 
 // Snapshot returns a copy of the device state.
@@ -213,8 +208,9 @@ func (d *Device) Snapshot() Snapshot {
 		Base:         db.base,
 		Slots:        slices.Clone(db.slots[:]),
 		Registration: db.reg,
-		Window:       d.reg.window,
-		RandomPIN:    drawn,
-		ETag:         d.etag,
+		FirmwareURL:  db.firmwareURL, SATFirmwareURL: db.satFirmwareURL,
+		Window:    d.reg.window,
+		RandomPIN: drawn,
+		ETag:      d.etag,
 	}
 }

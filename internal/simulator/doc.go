@@ -9,9 +9,9 @@
 // does is written to an event log for demos and test assertions.
 //
 // The package deliberately shares no code with the renderer (internal/gigaset) or with
-// the provisioning server: its parser and its Digest client are written again from the
-// domain reference (n720-reference.md), so that a bug on the producing side cannot
-// hide behind a helper that both sides use.
+// the provisioning server: its parser, its parameter table and its Digest client are
+// written again from the device reference (docs/device.md), so that a bug on the
+// producing side cannot hide behind a helper that both sides use.
 //
 // # What is simulated as documented by Gigaset
 //
@@ -47,9 +47,23 @@
 //   - For string fields, the bare array name, [0] and [%] all mean the whole field
 //     (Gigaset's own example writes aucS_VOIP_NET_AM_NUMBER_1 bare). [%] on the record
 //     array astVoipAccounts, or on the reservation array, means every slot.
-//   - The registration parameters' IDs are configurable (ParamIDs). Their start and
-//     duration are accepted as an integer or as a 4-byte big-endian byte list, and the
-//     form used is recorded; the PIN is 2 BCD bytes.
+//   - The device has one data model and takes no configuration of parameter IDs. Where
+//     the record of an IPUI registration member is unconfirmed, its table holds every
+//     candidate spelling as an alias of one setting: the window start as
+//     BS_AE_Subscriber.acIPUIRegistrationTimestamp (a quoted string of Unix seconds, as
+//     a production template sent it and Gigaset's FAQ describes it) or
+//     BS_CUSTOM.aucIPUIRegistrationTimestamp (the operator's first release: an integer
+//     or a 4-byte big-endian list); the duration as
+//     BS_AE_Subscriber.ulIPUIRegistrationDuration (an integer) or
+//     BS_CUSTOM.aucIPUIRegistrationDuration (as the first release); the reservation
+//     array as BS_CUSTOM.aucHandsetCode[x] or BS_AE_Subscriber.aucHandsetCode[x]. A real
+//     N720 knows only one of each; once a device has told which (docs/device.md), the
+//     other goes. The spelling used shows in the recorded encoding; a file that sets one
+//     setting under two spellings gets the later value and a warning. The PIN is 2 BCD
+//     bytes.
+//   - A quoted window start is read as Unix seconds only. A DDMMYYHHMM date (the other
+//     reading the evidence leaves open) is therefore read as a time in the 1970s, so
+//     the window lies in the past; this is reported as a warning.
 //   - The window is [start, start+duration) in absolute time, with its opening delayed
 //     to 30 s after the file was applied; if the end comes before that, no window opens.
 //     Every applied file re-arms the window (an open window closes and reopens after
@@ -64,7 +78,19 @@
 //   - Files larger than DefaultMaxFileSize (configurable) are ignored; the device's real
 //     limit is unknown.
 //
+// # Firmware
+//
+// A file's top-level S_SPECIAL_DATA_SRV_IWU element (a URL in double quotes, or empty
+// for none) names the DECT Manager's image. After applying the file, a device whose
+// running version differs downloads it (no credentials, at most MaxFirmwareSize) and,
+// once the whole image has arrived, reports its version in the User-Agent. The URL must
+// end with the image's file name, and the version is taken from Gigaset's naming,
+// einsteiniwu117_70.bin = 70.117.00.000.000: a real device reads it from the image.
+// S_SPECIAL_DATA_SRV_SAT (the base stations' image) is kept, not downloaded. The reboot
+// after an update is not simulated.
+//
 // Not simulated: manual registration in the web UI, SIP, the N720 IP PRO bases, the
-// firmware check (IPUI pre-registration needs firmware 108 or newer; the simulator
-// always behaves like 108), and the VERSION element (reported as a warning, ignored).
+// firmware's effect on features (IPUI pre-registration needs firmware 108 or newer; the
+// simulator always behaves like 108), and the VERSION element (reported as a warning,
+// ignored).
 package simulator

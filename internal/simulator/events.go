@@ -35,6 +35,12 @@ const (
 	EventHandsetDeregistered
 	// EventRegistrationRefused: a handset tried to register and was refused.
 	EventRegistrationRefused
+	// EventFirmwareUpdated: the device downloaded the firmware image its file names and
+	// runs it.
+	EventFirmwareUpdated
+	// EventFirmwareFailed: the firmware URL was unusable or its download failed; the
+	// device keeps its firmware.
+	EventFirmwareFailed
 )
 
 var eventKindNames = [...]string{
@@ -49,6 +55,8 @@ var eventKindNames = [...]string{
 	EventHandsetRegistered:   "handset registered",
 	EventHandsetDeregistered: "handset deregistered",
 	EventRegistrationRefused: "registration refused",
+	EventFirmwareUpdated:     "firmware updated",
+	EventFirmwareFailed:      "firmware kept",
 }
 
 func (k EventKind) String() string {

@@ -59,12 +59,17 @@ type FetchResult struct {
 	NotFound    bool     // 404: the server has no file for this MAC; settings are kept
 	ETag        string   // of the answer
 	ApplyResult
+	// Firmware is set when the applied file names a DECT Manager image other than
+	// the running one: the device then downloads it after applying the file.
+	Firmware *FirmwareUpdate
 }
 
 // Fetch downloads and applies <baseURL>/<MAC>.xml as the device does: first without
 // credentials, then on 401 with its built-in identity, then with its configured
 // credentials, retrying an identity whose nonce was stale; with If-None-Match set to
-// the ETag of the last applied file. The error is nil whenever the server answered 200,
+// the ETag of the last applied file. When the applied file names a DECT Manager image
+// (S_SPECIAL_DATA_SRV_IWU) other than the running one, Fetch then downloads it without
+// credentials and, if the whole image arrives, reports its version from then on. The error is nil whenever the server answered 200,
 // 404, or 304 to a conditional request: whether the file was applied or ignored is in
 // the result, as on the device, which carries on either way.
 func (d *Device) Fetch(ctx context.Context, baseURL string) (FetchResult, error) {
@@ -100,13 +105,18 @@ func (d *Device) Fetch(ctx context.Context, baseURL string) (FetchResult, error)
 			return res, err
 		}
 		d.mu.Lock()
-		defer d.mu.Unlock()
 		now := d.clock.Now()
 		d.advance(now)
 		d.events.add(d.fetchedEvent(now, &res, len(body)))
 		res.ApplyResult = d.apply(body, now)
+		var firmware string
 		if res.Applied {
 			d.etag = res.ETag
+			firmware = d.pendingFirmware()
+		}
+		d.mu.Unlock()
+		if firmware != "" {
+			res.Firmware = d.updateFirmware(ctx, firmware)
 		}
 		return res, nil
 	case resp.StatusCode == http.StatusNotModified && etag != "":

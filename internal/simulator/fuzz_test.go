@@ -13,7 +13,9 @@ func FuzzParseFile(f *testing.F) {
 	seeds := [][]byte{
 		readTestdata(f, "gigaset-example.xml"),
 		doc(concat(account(0, "1013", "Jürgen"), freedSlot(1), window(t0, time.Hour), []string{reserve(0, ipuiA)})...),
+		doc(concat(firstReleaseWindow(t0, time.Hour), window(t0, 0), []string{item("BS_AE_Subscriber.aucHandsetCode[%]", "0xFF,0xFF,0xFF,0xFF,0xFF")})...),
 		doc(item("BS_X.a", `"M&#252;ller &amp; &#8364;"`), item("BS_X.b", "0x01,0x02"), `<VERSION value="1"/>`),
+		doc(iwu("http://fw.example/einsteiniwu117_70.bin?mac=1&amp;x.bin"), `<S_SPECIAL_DATA_SRV_SAT class="string" value=""/>`),
 		docFor("001122334455"),
 		doc(`<SYMB_ITEM ID="a[%" class="symb_item" value="0x"/>`),
 		[]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><ProviderFrame><Provider><MAC_ADDRESS value="7C2F80CA21E4"/>`),

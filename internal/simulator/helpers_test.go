@@ -99,16 +99,29 @@ func reserve(slot int, ipui string) string {
 	return item(fmt.Sprintf("BS_CUSTOM.aucHandsetCode[%d]", slot), strings.Join(parts, ","))
 }
 
-// window is the registration window items: start as Unix seconds, duration in seconds.
+// window is the registration window items as the operator writes them by default:
+// start as Unix seconds in a quoted string, duration in decimal seconds.
 func window(start time.Time, duration time.Duration) []string {
-	var unix int64
-	if !start.IsZero() {
-		unix = start.Unix()
-	}
 	return []string{
-		item("BS_CUSTOM.aucIPUIRegistrationTimestamp[%]", fmt.Sprint(unix)),
+		item("BS_AE_Subscriber.acIPUIRegistrationTimestamp[0]", `"`+fmt.Sprint(unixOrZero(start))+`"`),
+		item("BS_AE_Subscriber.ulIPUIRegistrationDuration", fmt.Sprint(int64(duration/time.Second))),
+	}
+}
+
+// firstReleaseWindow is the window items under the IDs of the operator's first
+// release, decimal integers.
+func firstReleaseWindow(start time.Time, duration time.Duration) []string {
+	return []string{
+		item("BS_CUSTOM.aucIPUIRegistrationTimestamp[%]", fmt.Sprint(unixOrZero(start))),
 		item("BS_CUSTOM.aucIPUIRegistrationDuration[%]", fmt.Sprint(int64(duration/time.Second))),
 	}
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // latin1 encodes a UTF-8 string as ISO-8859-1; it panics on characters outside it,

@@ -21,7 +21,14 @@ type File struct {
 	Items       []Item // in file order
 	Warnings    []Problem
 
+	// FirmwareURL and SATFirmwareURL are the images the top-level elements
+	// S_SPECIAL_DATA_SRV_IWU (the DECT Manager) and S_SPECIAL_DATA_SRV_SAT (the base
+	// stations) name, without their quotes; "" when an element is empty.
+	FirmwareURL, SATFirmwareURL string
+
 	hasProfileName bool // a file without PROFILE_NAME leaves the device's unchanged
+	hasFirmware    bool // S_SPECIAL_DATA_SRV_IWU present
+	hasSATFirmware bool
 }
 
 // Item is one SYMB_ITEM. Its value is syntactically valid (a quoted string, an integer
@@ -311,10 +318,35 @@ func (p *parser) setting(t xml.StartElement) *FileError {
 		return p.symbItem(t, line)
 	case "VERSION":
 		p.warn(Problem{Line: line, Message: "VERSION element ignored: its effect on the device is unconfirmed"})
+	case "S_SPECIAL_DATA_SRV_IWU":
+		p.file.FirmwareURL, p.file.hasFirmware = p.firmwareURL(t, line)
+	case "S_SPECIAL_DATA_SRV_SAT":
+		p.file.SATFirmwareURL, p.file.hasSATFirmware = p.firmwareURL(t, line)
 	default:
 		p.warn(Problem{Line: line, Message: fmt.Sprintf("unknown element <%s> ignored", qname(t.Name))})
 	}
 	return p.skip()
+}
+
+// firmwareURL reads a firmware element: class="string" and a value that is a URL in
+// double quotes, or empty (written "" or not at all, as the production template
+// writes "no firmware"). Anything else is a malformed item.
+func (p *parser) firmwareURL(t xml.StartElement, line int) (string, bool) {
+	name := qname(t.Name)
+	if c, _ := attr(t, "class"); c != "string" {
+		p.itemErrs.add(Problem{Line: line, ID: name, Message: fmt.Sprintf("class %q; want \"string\"", c)})
+		return "", false
+	}
+	v, _ := attr(t, "value")
+	if v == "" || v == `""` {
+		return "", true
+	}
+	inner, ok := strings.CutPrefix(v, `"`)
+	if inner, ok = strings.CutSuffix(inner, `"`); !ok || inner == "" || strings.ContainsAny(inner, "\"' \t\r\n") || !isLatin1(inner) {
+		p.itemErrs.add(Problem{Line: line, ID: name, Message: "want a URL in double quotes, or an empty value"})
+		return "", false
+	}
+	return inner, true
 }
 
 // symbItem reads one SYMB_ITEM. A malformed item is recorded, and reading goes on so

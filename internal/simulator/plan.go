@@ -8,15 +8,15 @@ import (
 // plan is what applying a parsed file will do. It is built completely before anything
 // changes, so that a file with a malformed item changes nothing at all.
 type plan struct {
-	ids      ParamIDs
 	changes  []func(*database)
 	errors   problemList
 	warnings problemList
+	regSet   map[regSetting]Item // the item that last set each registration setting
 }
 
 // planFile decodes every item of f against the device's parameter table.
-func planFile(f *File, ids ParamIDs) *plan {
-	p := &plan{ids: ids}
+func planFile(f *File) *plan {
+	p := &plan{regSet: map[regSetting]Item{}}
 	firstLine := make(map[string]int, len(f.Items))
 	for _, it := range f.Items {
 		if line, dup := firstLine[it.ID]; dup {
@@ -30,6 +30,14 @@ func planFile(f *File, ids ParamIDs) *plan {
 		profile := f.ProfileName
 		p.change(func(db *database) { db.profileName = profile })
 	}
+	if f.hasFirmware {
+		u := f.FirmwareURL
+		p.change(func(db *database) { db.firmwareURL = u })
+	}
+	if f.hasSATFirmware {
+		u := f.SATFirmwareURL
+		p.change(func(db *database) { db.satFirmwareURL = u })
+	}
 	return p
 }
 
@@ -39,33 +47,13 @@ func (p *plan) item(it Item) {
 		p.fail(it, err.Error())
 		return
 	}
-	switch wholeField(it.ID) {
-	case wholeField(p.ids.RegistrationStart):
-		p.registrationInt(it, v, func(r *RegistrationSettings) (*uint32, *IntEncoding) { return &r.Start, &r.StartEncoding })
-		return
-	case wholeField(p.ids.RegistrationDuration):
-		p.registrationInt(it, v, func(r *RegistrationSettings) (*uint32, *IntEncoding) { return &r.Duration, &r.DurationEncoding })
-		return
-	case wholeField(p.ids.RandomPIN):
-		on, err := v.asBool()
-		if err != nil {
-			p.fail(it, err.Error())
-			return
-		}
-		p.change(func(db *database) { db.reg.RandomPIN = on })
-		return
-	case wholeField(p.ids.PIN):
-		pin, err := v.asBCDPIN()
-		if err != nil {
-			p.fail(it, err.Error())
-			return
-		}
-		p.change(func(db *database) { db.reg.PIN = pin })
+	if m, ok := lookupRegMember(it.ID); ok {
+		p.registration(it, m, v)
 		return
 	}
-	if index, inArray, ok := p.ids.handsetCodeSlot(it.ID); inArray {
+	if index, inArray, ok := handsetCodeSlot(it.ID); inArray {
 		if !ok {
-			p.fail(it, fmt.Sprintf("a reservation is written %s", p.ids.HandsetCode))
+			p.fail(it, "a reservation is written <array>[x] with one slot index x = 0..99 or %")
 			return
 		}
 		p.reservation(it, index, v)
@@ -78,15 +66,59 @@ func (p *plan) item(it Item) {
 	p.raw(it)
 }
 
-func (p *plan) registrationInt(it Item, v value, field func(*RegistrationSettings) (*uint32, *IntEncoding)) {
-	n, enc, err := v.asUint32()
+// registration decodes one spelling of a registration setting in the form its type
+// prescribes.
+func (p *plan) registration(it Item, m regMember, v value) {
+	if prev, dup := p.regSet[m.setting]; dup && wholeField(prev.ID) != wholeField(it.ID) {
+		p.warn(it, fmt.Sprintf("sets the %s again, also set by %s on line %d; the later value wins", m.setting, prev.ID, prev.Line))
+	}
+	p.regSet[m.setting] = it
+	switch m.form {
+	case formBool:
+		on, err := v.asBool()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		p.change(func(db *database) { db.reg.RandomPIN = on })
+		return
+	case formBCDPIN:
+		pin, err := v.asBCDPIN()
+		if err != nil {
+			p.fail(it, err.Error())
+			return
+		}
+		p.change(func(db *database) { db.reg.PIN = pin })
+		return
+	}
+	var (
+		n   uint32
+		enc IntEncoding
+		err error
+	)
+	switch m.form {
+	case formDecimalString:
+		n, err = v.asDecimalString()
+		enc = EncodingDecimalString
+	case formInteger:
+		n, err = v.asInteger32()
+		enc = EncodingInteger
+	default:
+		n, enc, err = v.asUint32()
+	}
 	if err != nil {
 		p.fail(it, err.Error())
 		return
 	}
+	if m.setting == regStart && m.form == formDecimalString && n != 0 && n < 1e9 {
+		p.warn(it, fmt.Sprintf("start %d is Unix seconds before September 2001; a DDMMYYHHMM date in this field would be read this way", n))
+	}
 	p.change(func(db *database) {
-		num, encoding := field(&db.reg)
-		*num, *encoding = n, enc
+		if m.setting == regStart {
+			db.reg.Start, db.reg.StartEncoding = n, enc
+		} else {
+			db.reg.Duration, db.reg.DurationEncoding = n, enc
+		}
 	})
 }
 

@@ -1,102 +1,100 @@
 package simulator
 
-import (
-	"fmt"
-	"strings"
+import "strings"
+
+// The simulated device has one data model, like a real one: it takes no configuration
+// of parameter IDs. Where the evidence has not yet settled which record holds an IPUI
+// registration member (docs/device.md), its table lists every candidate spelling of
+// the member as an alias of one setting, so that files written with the operator's
+// defaults and files written with its documented alternatives both reach the same
+// setting. How a spelling's value is read follows the member's type prefix, as the
+// device's own firmware would: "ac" is a character array (a quoted string), "ul" an
+// unsigned long (an integer), "auc" a byte array (an integer or a 4-byte list, the
+// reading of the first release).
+
+// regSetting is one setting of IPUI pre-registration.
+type regSetting int
+
+const (
+	regStart regSetting = iota
+	regDuration
+	regRandomPIN
+	regPIN
 )
 
-// SlotPlaceholder stands for the slot number in a per-slot parameter ID, as in the
-// operator's parameter overrides: BS_CUSTOM.aucHandsetCode[{slot}].
-const SlotPlaceholder = "{slot}"
+var regSettingNames = [...]string{"registration start", "registration duration", "random PIN switch", "registration PIN"}
 
-// ParamIDs names the SYMB_ITEM IDs of the IPUI pre-registration parameters. Gigaset
-// documents their member names but not the records that contain them, nor the byte
-// encoding of the window (n720-reference.md §3), so the operator lets its users
-// correct them; the simulator takes the same correction so both sides stay in step.
-// A field left empty takes its default (DefaultParamIDs).
-type ParamIDs struct {
-	// HandsetCode is the per-slot IPUI reservation; it must contain SlotPlaceholder.
-	HandsetCode string
-	// RegistrationStart is the window start, Unix time in seconds.
-	RegistrationStart string
-	// RegistrationDuration is the window length in seconds; 0 = permanently open.
-	RegistrationDuration string
-	// RandomPIN is the switch that makes the device draw the registration PIN itself.
-	RandomPIN string
-	// PIN is the user-defined registration PIN, 4 digits as 2 BCD bytes.
-	PIN string
+func (s regSetting) String() string { return regSettingNames[s] }
+
+// valueForm is how a member's value is written, by its type.
+type valueForm int
+
+const (
+	formDecimalString  valueForm = iota // "ac": Unix seconds as a quoted decimal string
+	formInteger                         // "ul": a decimal or 0x integer
+	formIntegerOrBytes                  // "auc": an integer or a 4-byte big-endian list
+	formBool                            // "bit": 0 or 1
+	formBCDPIN                          // "auc" PIN: 2 BCD bytes
+)
+
+// regMember is one spelling of a registration setting; id is the whole-field form,
+// without a [0] or [%] suffix.
+type regMember struct {
+	id      string
+	setting regSetting
+	form    valueForm
 }
 
-// DefaultParamIDs returns the IDs of n720-reference.md §3.
-func DefaultParamIDs() ParamIDs {
-	return ParamIDs{
-		HandsetCode:          "BS_CUSTOM.aucHandsetCode[" + SlotPlaceholder + "]",
-		RegistrationStart:    "BS_CUSTOM.aucIPUIRegistrationTimestamp[%]",
-		RegistrationDuration: "BS_CUSTOM.aucIPUIRegistrationDuration[%]",
-		RandomPIN:            "BS_CUSTOM.bit.UseRandomRegistrationPIN",
-		PIN:                  "BS_CUSTOM.aucKdsPin[%]",
-	}
+// regMembers is the simulator's table of the registration members. The BS_AE_Subscriber
+// window members are the ones a production template sent and the device acted on; the
+// BS_CUSTOM window members are those of the operator's first release, kept as aliases
+// because no device has yet confirmed or refuted them.
+var regMembers = []regMember{
+	{"BS_AE_Subscriber.acIPUIRegistrationTimestamp", regStart, formDecimalString},
+	{"BS_CUSTOM.aucIPUIRegistrationTimestamp", regStart, formIntegerOrBytes},
+	{"BS_AE_Subscriber.ulIPUIRegistrationDuration", regDuration, formInteger},
+	{"BS_CUSTOM.aucIPUIRegistrationDuration", regDuration, formIntegerOrBytes},
+	{"BS_CUSTOM.bit.UseRandomRegistrationPIN", regRandomPIN, formBool},
+	{"BS_CUSTOM.aucKdsPin", regPIN, formBCDPIN},
 }
 
-func (p ParamIDs) withDefaults() ParamIDs {
-	def := DefaultParamIDs()
-	for _, f := range []struct{ v, d *string }{
-		{&p.HandsetCode, &def.HandsetCode},
-		{&p.RegistrationStart, &def.RegistrationStart},
-		{&p.RegistrationDuration, &def.RegistrationDuration},
-		{&p.RandomPIN, &def.RandomPIN},
-		{&p.PIN, &def.PIN},
-	} {
-		if *f.v == "" {
-			*f.v = *f.d
+// handsetCodeArrays are the candidate spellings of the per-slot IPUI reservation
+// array, written <array>[x] with x = 0..99 or %: the record of aucHandsetCode is
+// unconfirmed, and BS_AE_Subscriber holds other per-handset data.
+var handsetCodeArrays = []string{"BS_CUSTOM.aucHandsetCode", "BS_AE_Subscriber.aucHandsetCode"}
+
+// lookupRegMember finds the registration member an ID addresses.
+func lookupRegMember(id string) (regMember, bool) {
+	whole := wholeField(id)
+	for _, m := range regMembers {
+		if whole == m.id {
+			return m, true
 		}
 	}
-	return p
+	return regMember{}, false
 }
 
-func (p ParamIDs) validate() error {
-	if strings.Count(p.HandsetCode, SlotPlaceholder) != 1 {
-		return fmt.Errorf("HandsetCode %q must contain %s exactly once", p.HandsetCode, SlotPlaceholder)
-	}
-	seen := map[string]string{}
-	for _, f := range []struct{ name, id string }{
-		{"HandsetCode", strings.Replace(p.HandsetCode, SlotPlaceholder, "0", 1)},
-		{"RegistrationStart", p.RegistrationStart},
-		{"RegistrationDuration", p.RegistrationDuration},
-		{"RandomPIN", p.RandomPIN},
-		{"PIN", p.PIN},
-	} {
-		if err := checkID(f.id); err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
+// handsetCodeSlot reports whether id addresses a reservation array at all and, if it
+// has the form of one reservation, the text of its slot index.
+func handsetCodeSlot(id string) (index string, inArray, ok bool) {
+	for _, array := range handsetCodeArrays {
+		rest, found := strings.CutPrefix(id, array+"[")
+		if !found {
+			continue
 		}
-		if other, dup := seen[wholeField(f.id)]; dup {
-			return fmt.Errorf("%s and %s name the same parameter %q", other, f.name, f.id)
+		index, ok = strings.CutSuffix(rest, "]")
+		if !ok || index == "" || strings.ContainsAny(index, ".[]") {
+			return "", true, false
 		}
-		seen[wholeField(f.id)] = f.name
+		return index, true, true
 	}
-	return nil
-}
-
-// handsetCodeSlot reports whether id addresses the reservation array at all (its
-// prefix matches) and, if it has the form of one reservation, the text of its slot
-// index.
-func (p ParamIDs) handsetCodeSlot(id string) (index string, inArray, ok bool) {
-	prefix, suffix, _ := strings.Cut(p.HandsetCode, SlotPlaceholder)
-	rest, inArray := strings.CutPrefix(id, prefix)
-	if !inArray {
-		return "", false, false
-	}
-	index, ok = strings.CutSuffix(rest, suffix)
-	if !ok || index == "" || strings.ContainsAny(index, ".[]") {
-		return "", true, false
-	}
-	return index, true, true
+	return "", false, false
 }
 
 // slotPrefix begins every per-slot account item: slotPrefix + x + "]." + member.
 const slotPrefix = "BS_VOIP_Data.astVoipAccounts["
 
-// slotMember is one modelled member of an account record (n720-reference.md §2).
+// slotMember is one modelled member of an account record (docs/device.md).
 // Exactly one of text, flag and small is set; it points at the SlotState field the
 // member fills.
 type slotMember struct {

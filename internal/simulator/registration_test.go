@@ -431,3 +431,40 @@ func TestStepAdvancesToNow(t *testing.T) {
 		t.Errorf("last event after Step: %v, want the window opened", last)
 	}
 }
+
+// TestScheduledWindowUnderEverySpelling: a window scheduled an hour ahead keeps a
+// reserved handset out until it opens, and lets it in then, whether the file writes
+// the window with the operator's default IDs or with those of its first release. The
+// factory window (start 0, duration 0) is always open, so a device that ignored the
+// items would let the handset in at once and fail the first check.
+func TestScheduledWindowUnderEverySpelling(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		window func(time.Time, time.Duration) []string
+	}{
+		{"default IDs", window},
+		{"first release IDs", firstReleaseWindow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, clock := newTestDevice(t)
+			opens := t0.Add(time.Hour)
+			mustApply(t, d, doc(concat(tc.window(opens, 10*time.Minute), []string{reserve(0, ipuiA), reserve(1, ipuiB)})...))
+			clock.Advance(OpeningDelay)
+			if err := d.Register(ipuiA, ""); !errors.Is(err, ErrWindowNotOpen) {
+				t.Fatalf("Register before the scheduled start: %v, want %v", err, ErrWindowNotOpen)
+			}
+			clock.Set(opens)
+			for slot, id := range []string{ipuiA, ipuiB} {
+				if err := d.Register(id, ""); err != nil {
+					t.Fatalf("Register %s when the window opens: %v", id, err)
+				}
+				if got := d.Slot(slot).Registered; got != mustIPUI(t, id) {
+					t.Errorf("slot %d registered %s, want %s", slot, got, id)
+				}
+			}
+			if w := d.Window(); w.Phase != WindowClosed || w.Reason != WindowReasonAllRegistered {
+				t.Errorf("window %+v, want closed because every reserved handset registered", w)
+			}
+		})
+	}
+}

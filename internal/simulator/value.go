@@ -147,6 +147,28 @@ func (v value) asUint32() (uint32, IntEncoding, error) {
 	}
 }
 
+// asDecimalString reads a member of type "ac" that holds a number: a quoted string of
+// 1 to 10 decimal digits that fits in 32 bits.
+func (v value) asDecimalString() (uint32, error) {
+	const want = `want a quoted decimal number, e.g. "1767225600"`
+	if !v.isText || v.text == "" || len(v.text) > 10 || strings.Trim(v.text, "0123456789") != "" {
+		return 0, errors.New(want)
+	}
+	n, err := strconv.ParseUint(v.text, 10, 64)
+	if err != nil || n > 0xFFFFFFFF {
+		return 0, errors.New(want + " of at most 32 bits")
+	}
+	return uint32(n), nil
+}
+
+// asInteger32 reads a member of type "ul": an integer of at most 32 bits.
+func (v value) asInteger32() (uint32, error) {
+	if !v.isNum || v.num > 0xFFFFFFFF {
+		return 0, errors.New("want an integer of at most 32 bits")
+	}
+	return uint32(v.num), nil
+}
+
 func (v value) asIPUI() (IPUI, error) {
 	var id IPUI
 	if !v.isBytes || len(v.bytes) != len(id) {

@@ -57,15 +57,6 @@ type Result struct {
 	Problems map[string]Problem
 }
 
-// Owners returns the slot table of the result: the handset name per slot, "" when free.
-func (r Result) Owners(n int) []string {
-	owners := make([]string, n)
-	for name, slot := range r.Slot {
-		owners[slot] = name
-	}
-	return owners
-}
-
 // Assign gives each claim a slot of a table of n slots. previous is the table as the
 // device was last told (the handset name per slot, "" when free), as recovered from the
 // stored document; it is what makes slots durable across restarts and lost status.

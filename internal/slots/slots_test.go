@@ -150,7 +150,7 @@ func TestAssignIsStable(t *testing.T) {
 		claims = append(claims, c)
 	}
 	first := Assign(claims, make([]string, 100), 100)
-	second := Assign(claims, first.Owners(100), 100)
+	second := Assign(claims, owners(first, 100), 100)
 	if !maps.Equal(first.Slot, second.Slot) {
 		t.Fatalf("a second assignment moved handsets:\nfirst  %v\nsecond %v", first.Slot, second.Slot)
 	}
@@ -164,4 +164,14 @@ func TestAssignIsStable(t *testing.T) {
 		}
 		seen[s] = name
 	}
+}
+
+// owners is the slot table of a result, as the stored document would give it back:
+// the handset name per slot, "" when free.
+func owners(r Result, n int) []string {
+	table := make([]string, n)
+	for name, slot := range r.Slot {
+		table[slot] = name
+	}
+	return table
 }

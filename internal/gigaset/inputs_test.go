@@ -87,16 +87,16 @@ func TestByteEncoders(t *testing.T) {
 	}
 }
 
-func TestCheckStringAccepts(t *testing.T) {
+func TestCheckTextAccepts(t *testing.T) {
 	for _, s := range []string{
 		"", "1013", "Jürgen Müller", "Müller & Söhne <Büro>", "ÄÖÜäöüßéñøå¿×ÿ",
 		"\u00A0non-breaking", "*2", strings.Repeat("x", 32), strings.Repeat("ü", 32),
 	} {
-		if err := CheckString("display name", s, 32); err != nil {
-			t.Errorf("CheckString(%q) = %v", s, err)
+		if err := checkField("display name", s, 32, false); err != nil {
+			t.Errorf("checkText(%q) = %v", s, err)
 		}
-		if err := CheckSecret("password", s, 32); err != nil {
-			t.Errorf("CheckSecret(%q) = %v", s, err)
+		if err := checkField("password", s, 32, true); err != nil {
+			t.Errorf("checkText(%q, secret) = %v", s, err)
 		}
 	}
 }
@@ -109,10 +109,10 @@ func TestMalformedInputs(t *testing.T) {
 	pin := func(s string) func() error { return func() error { _, err := ParsePIN(s); return err } }
 	macID := func(s string) func() error { return func() error { _, err := ParseMACID(s); return err } }
 	str := func(s string, max int) func() error {
-		return func() error { return CheckString("display name", s, max) }
+		return func() error { return checkField("display name", s, max, false) }
 	}
 	secret := func(s string, max int) func() error {
-		return func() error { return CheckSecret("SIP password", s, max) }
+		return func() error { return checkField("SIP password", s, max, true) }
 	}
 	override := func(o ...Override) func() error {
 		return func() error { _, err := N720().WithOverrides(o); return err }
@@ -172,7 +172,7 @@ func TestMalformedInputs(t *testing.T) {
 		{"override wrong encoding for kind", override(Override{Param: ParamSlotIPUI, Encoding: EncodingString}),
 			`override 0: entry slot.ipui: encoding "string" cannot represent a ipui value; expected one of ipui`},
 		{"override unknown encoding", override(Override{Param: ParamRegistrationWindowStart, Encoding: "uint32"}),
-			`override 0: entry registration.windowStart: encoding "uint32" cannot represent a uint32 value; expected one of integer, uint32be, uint32le`},
+			`override 0: entry registration.windowStart: encoding "uint32" cannot represent a unix time value; expected one of integer, quotedDecimal, ddmmyyhhmm, uint32be, uint32le`},
 		{"override two params one ID", override(Override{Param: ParamSlotLoginID, ID: "BS_VOIP_Data.astVoipAccounts[{slot}].aucS_SIP_USER_ID[%]"}),
 			"entries slot.userID and slot.loginID both address BS_VOIP_Data.astVoipAccounts[{slot}].aucS_SIP_USER_ID[%]: every parameter needs its own setting"},
 		{"override max length on a number", override(Override{Param: ParamProviderServerPort, MaxLen: 10}),

@@ -227,29 +227,12 @@ func ParseMACID(s string) (string, error) {
 	return string(out), nil
 }
 
-// CheckString checks that s can be sent to the device as a string value: valid
-// UTF-8, only characters of ISO-8859-1 (the file's real byte encoding), no control
-// characters (C0, DEL, C1), no quote of either kind (how the device parses them is
-// unknown), and at most max characters. The message names field and quotes s.
-// Use CheckSecret for secrets.
-func CheckString(field, s string, max int) error {
-	if msg := checkText(s, max, false); msg != "" {
-		return fmt.Errorf("%s: %s", field, msg)
-	}
-	return nil
-}
-
-// CheckSecret applies CheckString's rules to a secret. Its message names field and
-// the rule broken, but never the value nor the offending character.
-func CheckSecret(field, s string, max int) error {
-	if msg := checkText(s, max, true); msg != "" {
-		return fmt.Errorf("%s: %s", field, msg)
-	}
-	return nil
-}
-
-// checkText returns "" when s is acceptable, else a message without the field
-// name. For secrets the message describes only the kind of problem.
+// checkText returns "" when s can be sent to the device as a string value, else a
+// message without the field name. Acceptable are valid UTF-8, only characters of
+// ISO-8859-1 (the file's real byte encoding), no control characters (C0, DEL, C1), no
+// quote of either kind (how the device parses them is unknown), and at most max
+// characters. For secrets the message describes only the kind of problem, never the
+// value nor the offending character.
 func checkText(s string, max int, secret bool) string {
 	subject := func() string { // quoting costs, so only on failure
 		if secret {
