@@ -11,12 +11,10 @@ section "document engine: render and parse of a full 100-handset document"
 gobench -bench . ./internal/gigaset/
 
 section "reconciler (envtest): one base, 100 handsets created at once"
-gobench -bench HundredHandsetsAtOnce -benchtime 3x ./controllers/
+gobench -bench HundredHandsetsAtOnce -benchtime 3x ./internal/controller/
 
-if [ -n "$(go list ./internal/provserver/ 2>/dev/null)" ]; then
-  section "provisioning server: Digest-authenticated fetch and cached fetch"
-  gobench -bench . ./internal/provserver/ ./internal/digest/
-fi
+section "provisioning server: Digest-authenticated fetch and cached fetch"
+gobench -bench . ./internal/provserver/ ./internal/digest/
 section "scale (envtest, real binary): 50 bases x 100 handsets, hack/scale.sh" && hack/scale.sh
 
 section "provisioning server against nginx: wrk on loopback, 64 connections, the 100-handset file"

@@ -17,6 +17,7 @@ func runServe(args []string) error {
 	fs.StringVar(&o.PathPrefix, "path-prefix", "", "serve files under <prefix>/<MAC>.xml; keep the device's URL within 74 characters")
 	fs.StringVar(&o.Realm, "realm", "", "HTTP Digest realm")
 	fs.StringVar(&o.Namespace, "namespace", "", "serve only the bases of this namespace (default: all)")
+	fs.StringVar(&o.FirmwareDir, "firmware-dir", "", "folder of firmware images (.bin) served unauthenticated at <prefix>/firmware/<file>.bin, e.g. a mounted volume; empty serves none")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m)")
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err

@@ -106,7 +106,7 @@ func TestUnknownRequests(t *testing.T) {
 		{method: "POST", target: "/upload", remote: "192.0.2.7:1"},   // not a fetch: 404, not listed
 		{target: "/dect/" + testMAC + ".xml", remote: "192.0.2.8:1"}, // served: not listed
 	} {
-		e.clock.Add(time.Second)
+		e.clock.Advance(time.Second)
 		want := 404
 		if i == 5 {
 			want = 200

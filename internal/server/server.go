@@ -39,6 +39,9 @@ type Options struct {
 	// DeliveryInterval is the least time between two delivery records of one base that
 	// was served the same file; 0 means one minute.
 	DeliveryInterval time.Duration
+	// FirmwareDir holds firmware images served at <prefix>/firmware/<file>.bin; "" serves
+	// none.
+	FirmwareDir string
 }
 
 // Run runs the provisioning server until ctx is done: it loads the files the manager
@@ -72,10 +75,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	recorder := NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
 	handler, err := provserver.NewHandler(store, provserver.Options{
-		PathPrefix: o.PathPrefix,
-		Realm:      o.Realm,
-		Registry:   ctrlmetrics.Registry,
-		OnDelivery: recorder.Record,
+		PathPrefix:  o.PathPrefix,
+		Realm:       o.Realm,
+		Registry:    ctrlmetrics.Registry,
+		OnDelivery:  recorder.Record,
+		FirmwareDir: o.FirmwareDir,
 	})
 	if err != nil {
 		return err

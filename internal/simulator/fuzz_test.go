@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 )
 
 // FuzzParseFile feeds arbitrary bytes to the parser and to a device: neither may panic
@@ -49,7 +51,7 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 
-		d, err := New(Config{MAC: testMAC, MACID: testMACID, Clock: NewFakeClock(t0)})
+		d, err := New(Config{MAC: testMAC, MACID: testMACID, Clock: fakeclock.New(t0)})
 		if err != nil {
 			t.Fatal(err)
 		}

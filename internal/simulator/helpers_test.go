@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 )
 
 const (
@@ -17,9 +19,9 @@ const (
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // newTestDevice returns a device at t0 on a fake clock; opts adjust its Config.
-func newTestDevice(t *testing.T, opts ...func(*Config)) (*Device, *FakeClock) {
+func newTestDevice(t *testing.T, opts ...func(*Config)) (*Device, *fakeclock.Clock) {
 	t.Helper()
-	clock := NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	cfg := Config{MAC: testMAC, MACID: testMACID, Clock: clock}
 	for _, o := range opts {
 		o(&cfg)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/dect-operator/dect-operator/internal/fakeclock"
 )
 
 const (
@@ -14,7 +16,7 @@ const (
 
 // openWith applies a file reserving slot i for ipuis[i] at the clock's time and moves
 // the clock to the moment the window opens.
-func openWith(t *testing.T, d *Device, clock *FakeClock, extra []string, ipuis ...string) {
+func openWith(t *testing.T, d *Device, clock *fakeclock.Clock, extra []string, ipuis ...string) {
 	t.Helper()
 	var lines []string
 	for i, id := range ipuis {

@@ -138,7 +138,3 @@ func isVersion(s string) bool {
 	}
 	return true
 }
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}

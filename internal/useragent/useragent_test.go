@@ -149,3 +149,7 @@ func FuzzUserAgent(f *testing.F) {
 		}
 	})
 }
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}

@@ -96,6 +96,12 @@ type Status struct {
 	Message string
 }
 
+// ManualRegistrationBlocked is the cost of an open window, said wherever one is open:
+// Gigaset's IPUI FAQ says manual registration works only while IPUI registration is
+// off, and a production template that sent the window items was reverted because it
+// "rendered handset registration impossible" (docs/device.md).
+const ManualRegistrationBlocked = "Until it closes, handsets cannot be registered by hand in the device's web UI"
+
 // Observe says where window w stands at now. reserved tells whether any handset of the
 // base has an IPUI reservation; fetchedAt is when the device fetched a file that holds w,
 // or nil when it has not yet.
@@ -131,7 +137,7 @@ func Observe(w Window, reserved bool, fetchedAt *time.Time, now time.Time) Statu
 			Message: fmt.Sprintf("the window opens at %s", opens.Format(time.RFC3339))}
 	}
 	st := Status{State: StateOpen, OpensAt: &opens, ClosesAt: closes,
-		Message: "reserved handsets can register now; the device closes the window early once all of them have"}
+		Message: "reserved handsets can register now; the device closes the window early once all of them have. " + ManualRegistrationBlocked}
 	if closes != nil {
 		st.Next = *closes
 	}

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,5 +75,25 @@ func TestObserve(t *testing.T) {
 				t.Error("no message for the person waiting")
 			}
 		})
+	}
+}
+
+// An open window has a cost a person must see where they look: manual registration in
+// the device's web UI is blocked until it closes. No other state claims that.
+func TestOpenWindowSaysManualRegistrationIsBlocked(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fetched := now.Add(-time.Minute)
+	open := Observe(Window{}, true, &fetched, now)
+	if open.State != StateOpen || !strings.Contains(open.Message, ManualRegistrationBlocked) {
+		t.Errorf("open window: %s %q, want it to say %q", open.State, open.Message, ManualRegistrationBlocked)
+	}
+	for _, st := range []Status{
+		Observe(Window{}, false, &fetched, now),
+		Observe(Window{}, true, nil, now),
+		Observe(Window{Start: now.Unix() + 3600, Duration: 600}, true, &fetched, now),
+	} {
+		if strings.Contains(st.Message, ManualRegistrationBlocked) {
+			t.Errorf("%s window says manual registration is blocked: %q", st.State, st.Message)
+		}
 	}
 }

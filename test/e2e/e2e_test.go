@@ -17,7 +17,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/simulator"
 )
 
-// The scenarios of issue 6. Those that stop a process or the API server run alone, first;
+// The end-to-end scenarios. Those that stop a process or the API server run alone, first;
 // the others run in parallel afterwards (t.Parallel waits for every sequential test).
 
 // Scenario 1: the Gigaset example, from declaration to registered handsets.
