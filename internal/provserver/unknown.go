@@ -14,7 +14,12 @@ import (
 // UnknownDevice is a device that asked for a MAC no base declares: usually a
 // DECT Manager waiting for someone to create its DectBase, or a typo in one.
 type UnknownDevice struct {
-	MAC       string     `json:"mac"`
+	MAC string `json:"mac"`
+	Sighting
+}
+
+// Sighting is who asked, with what, and how often.
+type Sighting struct {
 	Source    netip.Addr `json:"source"`
 	UserAgent string     `json:"userAgent,omitempty"`
 	Model     string     `json:"model,omitempty"`
@@ -24,6 +29,14 @@ type UnknownDevice struct {
 	Count     uint64     `json:"count"`
 }
 
+// seen records one more request from src with User-Agent ua at now.
+func (s *Sighting) seen(src netip.Addr, ua string, now time.Time) {
+	info := useragent.Parse(ua)
+	s.Source, s.UserAgent, s.Model, s.Firmware = src, useragent.Clean(ua), info.Model, info.Firmware
+	s.LastSeen = now
+	s.Count++
+}
+
 // UnknownRequest is a GET or HEAD for something other than <prefix>/<MAC>.xml, such
 // as the firmware chain a Gigaset device asks for (/70/1/master.bin) or another file
 // name scheme. Listing them shows what a real device expects of the server.
@@ -31,14 +44,8 @@ type UnknownRequest struct {
 	// Path is the request target (path and query) as the client sent it, escaped:
 	// bytes outside printable ASCII as %XX, at most maxTargetLen bytes, "..." when
 	// cut.
-	Path      string     `json:"path"`
-	Source    netip.Addr `json:"source"`
-	UserAgent string     `json:"userAgent,omitempty"`
-	Model     string     `json:"model,omitempty"`
-	Firmware  string     `json:"firmware,omitempty"`
-	FirstSeen time.Time  `json:"firstSeen"`
-	LastSeen  time.Time  `json:"lastSeen"`
-	Count     uint64     `json:"count"`
+	Path string `json:"path"`
+	Sighting
 }
 
 // maxTargetLen bounds a listed request target: enough for Gigaset's firmware URLs
@@ -120,28 +127,16 @@ func newUnknown(maxDevices, maxRequests int) *unknown {
 }
 
 func (u *unknown) recordMAC(k macKey, src netip.Addr, ua string, now time.Time) {
-	info := useragent.Parse(ua)
-	ua = useragent.Clean(ua)
 	u.devices.touch(k, func() UnknownDevice {
-		return UnknownDevice{MAC: k.String(), FirstSeen: now}
-	}, func(d *UnknownDevice) {
-		d.Source, d.UserAgent, d.Model, d.Firmware = src, ua, info.Model, info.Firmware
-		d.LastSeen = now
-		d.Count++
-	})
+		return UnknownDevice{MAC: k.String(), Sighting: Sighting{FirstSeen: now}}
+	}, func(d *UnknownDevice) { d.seen(src, ua, now) })
 }
 
 func (u *unknown) recordRequest(target string, src netip.Addr, ua string, now time.Time) {
-	info := useragent.Parse(ua)
-	ua = useragent.Clean(ua)
 	path := cleanTarget(target)
 	u.requests.touch(requestKey{src, path}, func() UnknownRequest {
-		return UnknownRequest{Path: path, Source: src, FirstSeen: now}
-	}, func(q *UnknownRequest) {
-		q.UserAgent, q.Model, q.Firmware = ua, info.Model, info.Firmware
-		q.LastSeen = now
-		q.Count++
-	})
+		return UnknownRequest{Path: path, Sighting: Sighting{FirstSeen: now}}
+	}, func(q *UnknownRequest) { q.seen(src, ua, now) })
 }
 
 // cleanTarget makes a request target safe to store and show: printable ASCII kept,

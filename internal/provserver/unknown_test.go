@@ -41,10 +41,10 @@ func TestUnknownDevices(t *testing.T) {
 	}
 	start := newClock().Now()
 	want := []UnknownDevice{
-		{MAC: "0004F2000001", Source: netip.MustParseAddr("192.0.2.3"), UserAgent: testUA, Model: "N720 DM PRO",
-			Firmware: "70.108.00.000.000", FirstSeen: start.Add(time.Second), LastSeen: start.Add(3 * time.Second), Count: 2},
-		{MAC: "0004F2000002", Source: netip.MustParseAddr("192.0.2.2"), FirstSeen: start.Add(2 * time.Second),
-			LastSeen: start.Add(2 * time.Second), Count: 1},
+		{MAC: "0004F2000001", Sighting: Sighting{Source: netip.MustParseAddr("192.0.2.3"), UserAgent: testUA, Model: "N720 DM PRO",
+			Firmware: "70.108.00.000.000", FirstSeen: start.Add(time.Second), LastSeen: start.Add(3 * time.Second), Count: 2}},
+		{MAC: "0004F2000002", Sighting: Sighting{Source: netip.MustParseAddr("192.0.2.2"), FirstSeen: start.Add(2 * time.Second),
+			LastSeen: start.Add(2 * time.Second), Count: 1}},
 	}
 	if len(got.Devices) != len(want) || got.DevicesDropped != 0 {
 		t.Fatalf("devices %+v (%d dropped), want %+v", got.Devices, got.DevicesDropped, want)
@@ -117,11 +117,11 @@ func TestUnknownRequests(t *testing.T) {
 	}
 	start := newClock().Now()
 	want := []UnknownRequest{
-		{Path: "/70/1/master.bin", Source: netip.MustParseAddr("192.0.2.5"), UserAgent: ua, Model: "N720 DM PRO", Firmware: "70.117.00.000.000",
-			FirstSeen: start.Add(time.Second), LastSeen: start.Add(4 * time.Second), Count: 2},
-		{Path: "/7C2F80CA21E4.xml", Source: netip.MustParseAddr("192.0.2.6"), FirstSeen: start.Add(3 * time.Second), LastSeen: start.Add(3 * time.Second), Count: 1},
-		{Path: "/dect/einsteiniwu117_70.bin?mac=7C2F80CA21E4&server_einstein_iwu117.bin", Source: netip.MustParseAddr("192.0.2.5"),
-			FirstSeen: start.Add(2 * time.Second), LastSeen: start.Add(2 * time.Second), Count: 1},
+		{Path: "/70/1/master.bin", Sighting: Sighting{Source: netip.MustParseAddr("192.0.2.5"), UserAgent: ua, Model: "N720 DM PRO", Firmware: "70.117.00.000.000",
+			FirstSeen: start.Add(time.Second), LastSeen: start.Add(4 * time.Second), Count: 2}},
+		{Path: "/7C2F80CA21E4.xml", Sighting: Sighting{Source: netip.MustParseAddr("192.0.2.6"), FirstSeen: start.Add(3 * time.Second), LastSeen: start.Add(3 * time.Second), Count: 1}},
+		{Path: "/dect/einsteiniwu117_70.bin?mac=7C2F80CA21E4&server_einstein_iwu117.bin", Sighting: Sighting{Source: netip.MustParseAddr("192.0.2.5"),
+			FirstSeen: start.Add(2 * time.Second), LastSeen: start.Add(2 * time.Second), Count: 1}},
 	}
 	got := e.h.UnknownRequests()
 	if len(got) != len(want) {

@@ -126,10 +126,7 @@ func TestGigasetExample(t *testing.T) {
 func TestReplaceHandsetIPUI(t *testing.T) {
 	t.Parallel()
 	sc := begin(t)
-	dev := sc.declareExample(nil)
-	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
-	dev.registerAll(ipuisOf(example)...)
-	before := dev.Snapshot().Slots
+	dev, before := sc.registeredExample()
 
 	// The handset of 1014 broke; its replacement has another IPUI.
 	const replacement = "00 AB 77 12 34"
@@ -179,10 +176,7 @@ func TestReplaceHandsetIPUI(t *testing.T) {
 func TestDeleteHandset(t *testing.T) {
 	t.Parallel()
 	sc := begin(t)
-	dev := sc.declareExample(nil)
-	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
-	dev.registerAll(ipuisOf(example)...)
-	before := dev.Snapshot().Slots
+	dev, before := sc.registeredExample()
 
 	sc.delete(&dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1014"}})
 	sc.waitBase("office", "slot 1 free", settle, func(b *dectv1alpha1.DectBase) error {
@@ -483,10 +477,7 @@ func TestPasswordSecretDeleted(t *testing.T) {
 func TestTwoHandsetsClaimOneIPUI(t *testing.T) {
 	t.Parallel()
 	sc := begin(t)
-	dev := sc.declareExample(nil)
-	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
-	dev.registerAll(ipuisOf(example)...)
-	before := dev.Snapshot().Slots
+	dev, before := sc.registeredExample()
 
 	// A second Handset declares the IPUI of hs-1013, in another notation.
 	sc.declareHandset("office", handsetDef{Name: "hs-1099", User: "1099", IPUI: "00:ab:c5:08:71"})

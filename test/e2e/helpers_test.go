@@ -183,6 +183,16 @@ func (sc *scenario) declareExample(adjust func(*dectv1alpha1.DectBase)) *device 
 	return sc.newDevice(mac, macID)
 }
 
+// registeredExample declares the example, has its device fetch the file and the three
+// handsets register, and returns the device with its slots as they were then.
+func (sc *scenario) registeredExample() (*device, []simulator.SlotState) {
+	sc.t.Helper()
+	dev := sc.declareExample(nil)
+	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
+	dev.registerAll(ipuisOf(example)...)
+	return dev, dev.Snapshot().Slots
+}
+
 // ---- the device ----
 
 // device is a simulated N720 on a clock the test moves. The clock starts at the real
