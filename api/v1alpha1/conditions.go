@@ -40,6 +40,9 @@ const (
 	ReasonDigestConfigured   = "DigestAuthentication"
 	ReasonUnprotected        = "NoAuthentication"
 	ReasonAuthSecretNotFound = "AuthSecretNotFound"
+	// ReasonSlotMoved: the handset is rendered, but not in the slot its status reported
+	// before its base was re-created, because another handset holds that one.
+	ReasonSlotMoved = "SlotMoved"
 )
 
 // Annotations understood by the operator.
@@ -49,6 +52,12 @@ const (
 	// customary) opens one more window; the operator records the last value it acted on
 	// in status.registrationWindow.reopenRequest.
 	AnnotationReopenWindow = "provisioning.dect-operator.dev/reopen-window"
+
+	// AnnotationReconcileRequest on a DectBase or Handset asks for a reconcile now: any
+	// new value (a timestamp is customary) does, and the operator acknowledges it in
+	// status.lastHandledReconcileAt. The name and the acknowledgement are Flux's, so
+	// `flux reconcile`-style tooling and scripts that wait for the acknowledgement work.
+	AnnotationReconcileRequest = "reconcile.fluxcd.io/requestedAt"
 )
 
 // GetConditions returns the status conditions, for code that handles both kinds alike.

@@ -71,6 +71,19 @@ type DectBaseSpec struct {
 	// +listMapKey=parameter
 	// +optional
 	ParameterOverrides []ParameterOverride `json:"parameterOverrides,omitempty"`
+
+	// DeletionPolicy says what becomes of the base's slot record, the ConfigMap
+	// <name>-provisioning that holds the rendered file (no secrets), when the DectBase is
+	// deleted. Delete (the default): it goes with the base. Retain: it stays in the
+	// namespace, no longer served and without its credentials, and a DectBase of the same
+	// name created again takes it back, with every slot as it was: for GitOps tools that
+	// delete and re-create objects (Argo CD's Replace=true, moving an object between
+	// Applications) and for restores. Handsets that survive the base keep their slots
+	// either way (their status.slot); see docs/gitops.md.
+	// +kubebuilder:validation:Enum=Delete;Retain
+	// +kubebuilder:default=Delete
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
 // SIPProvider is the PBX (provider profile 0 on the device) that the base's accounts use.
@@ -254,6 +267,16 @@ type ExtraItem struct {
 	ValueFrom *SecretKeyRef `json:"valueFrom,omitempty"`
 }
 
+// DeletionPolicy is what becomes of a base's slot record when the base is deleted.
+type DeletionPolicy string
+
+const (
+	// DeletionDelete: the record goes with the base.
+	DeletionDelete DeletionPolicy = "Delete"
+	// DeletionRetain: the record stays for a base of the same name to take back.
+	DeletionRetain DeletionPolicy = "Retain"
+)
+
 // ParameterOverride replaces the device parameter ID and/or value encoding of one entry
 // of the device profile.
 // +kubebuilder:validation:XValidation:rule="has(self.id) || has(self.encoding)",message="an override needs id, encoding or both"
@@ -324,6 +347,10 @@ type DectBaseStatus struct {
 	// provisioning server, not by the reconciler.
 	// +optional
 	LastDelivery *Delivery `json:"lastDelivery,omitempty"`
+	// LastHandledReconcileAt is the value of the reconcile.fluxcd.io/requestedAt
+	// annotation the operator last acted on.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 }
 
 // DocumentStatus identifies one rendered file.
@@ -459,7 +486,9 @@ type Delivery struct {
 // +kubebuilder:printcolumn:name="Window",type=string,JSONPath=`.status.registrationWindow.state`
 // +kubebuilder:printcolumn:name="Last fetch",type=date,JSONPath=`.status.lastDelivery.time`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 type DectBase struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

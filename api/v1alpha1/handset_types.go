@@ -105,6 +105,10 @@ type HandsetStatus struct {
 	// RegistrationWindow is the window in which the handset can register by its IPUI.
 	// +optional
 	RegistrationWindow *WindowStatus `json:"registrationWindow,omitempty"`
+	// LastHandledReconcileAt is the value of the reconcile.fluxcd.io/requestedAt
+	// annotation the operator last acted on.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 }
 
 // Handset is one cordless DECT handset bound to a SIP account on a DectBase.
@@ -117,8 +121,10 @@ type HandsetStatus struct {
 // +kubebuilder:printcolumn:name="IPUI",type=string,JSONPath=`.status.ipui`
 // +kubebuilder:printcolumn:name="SIP user",type=string,JSONPath=`.spec.sip.userID`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Delivered",type=string,JSONPath=`.status.conditions[?(@.type=="Delivered")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 type Handset struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -3,6 +3,7 @@
 //	manager  the reconcilers (the controller container)
 //	serve    the provisioning server (the sidecar container)
 //	render   render files offline from YAML, with no cluster
+//	slots    slots export: the live slot table as spec.slot pins, for Git
 //	profile  list the device profile (parameter IDs and encodings, confirmed or not)
 package main
 
@@ -26,6 +27,7 @@ func commands() []command {
 		{"manager", "run the reconcilers", runManager},
 		{"serve", "serve each device its provisioning file", runServe},
 		{"render", "render files offline from YAML, with no cluster", runRender},
+		{"slots", "slots export: print the live slot table as spec.slot pins, for Git", runSlots},
 		{"profile", "list the N720 device profile: parameter IDs, encodings, what is unconfirmed", runProfile},
 	}
 }

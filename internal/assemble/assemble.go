@@ -48,7 +48,11 @@ type Input struct {
 	PreviousOwners []string
 	// HashKey is the base's key for the file's hash (see provfile.Hash).
 	HashKey []byte
-	Now     time.Time
+	// HoldAbsent is how long a retained record, once a DectBase takes it back, keeps the
+	// slots of handsets that are not there yet: a GitOps tool applying a site again may
+	// create the base before its handsets.
+	HoldAbsent time.Duration
+	Now        time.Time
 }
 
 // Problem is why an object's current settings are not what the device is given.
@@ -74,6 +78,8 @@ type Handset struct {
 	// SettingsHash identifies the handset's current settings as rendered in its slot;
 	// "" while it has a Problem.
 	SettingsHash string
+	// Moved is set when the handset did not get back the slot its status reported.
+	Moved *slots.Move
 }
 
 // Result is what one Build decided.
@@ -131,6 +137,7 @@ func Build(in Input) (*Result, error) {
 		return nil, &Error{Reason: dectv1alpha1.ReasonInvalidSettings, Message: err.Error()}
 	}
 	auth, authProblem := authFor(in.Base, in.Secrets, in.Stored)
+	holdUntil := holdUntil(in)
 	if res.BaseProblem == nil {
 		res.BaseProblem = authProblem
 	}
@@ -142,6 +149,7 @@ func Build(in Input) (*Result, error) {
 		BaseCreated:    in.Base.CreationTimestamp.UTC(),
 		AllowedSources: in.Base.Spec.Provisioning.AllowedSourceCIDRs,
 		Auth:           auth,
+		HoldUntil:      holdUntil,
 	}
 	if st := in.Stored; st != nil && st.Hash == res.File.Hash && st.Generation > 0 {
 		res.File.Generation, res.File.RenderedAt = st.Generation, st.RenderedAt
@@ -154,6 +162,23 @@ func Build(in Input) (*Result, error) {
 		res.Changed = true
 	}
 	return res, nil
+}
+
+// holdUntil is until when the record keeps absent handsets' slots: from when a DectBase
+// takes a retained record back, for HoldAbsent; zero once that has passed.
+func holdUntil(in Input) time.Time {
+	st := in.Stored
+	if st == nil {
+		return time.Time{}
+	}
+	until := st.HoldUntil
+	if st.Retained && until.IsZero() {
+		until = in.Now.Add(in.HoldAbsent).UTC().Truncate(time.Second)
+	}
+	if !in.Now.Before(until) {
+		return time.Time{}
+	}
+	return until
 }
 
 // readStored parses the stored file (document and credentials joined), or returns nil
@@ -217,7 +242,7 @@ func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset
 		res.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
 	}
 
-	assignSlots(in, previous, res)
+	assignSlots(in, previous, !holdUntil(in).IsZero(), res)
 	if err := validate(previous, profile, res); err != nil {
 		return err
 	}
@@ -283,7 +308,7 @@ func authFor(base *dectv1alpha1.DectBase, secrets Secrets, stored *provfile.File
 }
 
 // assignSlots gives every handset its slot and fills the slots of the document.
-func assignSlots(in Input, previous *gigaset.Document, out *Result) {
+func assignSlots(in Input, previous *gigaset.Document, holdAbsent bool, out *Result) {
 	doc := &out.Document
 	owners := in.PreviousOwners
 	if previous != nil {
@@ -300,6 +325,10 @@ func assignSlots(in Input, previous *gigaset.Document, out *Result) {
 		h := &in.Handsets[i]
 		byName[h.Name] = h
 		c := slots.Claim{Name: h.Name, Created: h.CreationTimestamp.Time}
+		if r := h.Status.Slot; r != nil {
+			reported := int(*r)
+			c.Reported = &reported
+		}
 		if h.Spec.Slot != nil {
 			s := int(*h.Spec.Slot)
 			c.Pinned = &s
@@ -312,13 +341,32 @@ func assignSlots(in Input, previous *gigaset.Document, out *Result) {
 		}
 		claims = append(claims, c)
 	}
+	// A record being taken back holds the slots of the handsets that are not there yet
+	// as claims of their own, the oldest of all, and keeps serving what they had.
+	var absent []string
+	if holdAbsent {
+		for _, name := range owners {
+			if _, there := byName[name]; name != "" && !there {
+				absent = append(absent, name)
+				claims = append(claims, slots.Claim{Name: name})
+			}
+		}
+	}
 	result := slots.Assign(claims, owners, gigaset.NumSlots)
+	for _, name := range absent {
+		if slot, holds := result.Slot[name]; holds {
+			doc.Slots[slot] = lastGood(previous, slot, name)
+		}
+	}
 
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		h := byName[name]
 		outcome := Handset{}
 		if p, lost := result.Problems[name]; lost {
 			outcome.Problem = &Problem{Reason: string(p.Reason), Message: p.Message}
+		}
+		if m, moved := result.Moved[name]; moved {
+			outcome.Moved = &m
 		}
 		slot, holds := result.Slot[name]
 		if !holds {

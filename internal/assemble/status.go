@@ -20,29 +20,46 @@ type Statuses struct {
 	Base dectv1alpha1.DectBaseStatus
 	// Handsets by name.
 	Handsets map[string]dectv1alpha1.HandsetStatus
-	// Next is when the registration window next changes state by the clock alone; zero
-	// when it never does.
+	// Next is when a status changes by the clock alone (the registration window moves
+	// on, or a wait turns into Stalled); zero when none does.
 	Next time.Time
 }
 
+// Policy is what status decisions depend on besides the objects.
+type Policy struct {
+	// ServerURL is where devices reach the provisioning server ("" when unknown).
+	ServerURL string
+	Now       time.Time
+	// StallAfter is how long a problem that waiting may fix (a Secret or DectBase that a
+	// GitOps tool, SealedSecrets or External Secrets has yet to create) is reported as
+	// Reconciling before it is Stalled. Problems no waiting fixes are Stalled at once.
+	StallAfter time.Duration
+}
+
+// DefaultStallAfter is StallAfter's default: long enough for a GitOps tool to apply a
+// repository in any order and for a secrets operator to deliver, short enough that a
+// forgotten Secret fails a Flux `wait` or shows Degraded in Argo CD within minutes.
+const DefaultStallAfter = 2 * time.Minute
+
 // Status decides the status of base and of each of its handsets once res is stored.
-// serverURL is where devices reach the provisioning server ("" when unknown).
-func Status(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, res *Result, serverURL string, now time.Time) Statuses {
+func Status(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, res *Result, p Policy) Statuses {
 	file := &res.File
 	st := base.Status.DeepCopy()
 	st.ObservedGeneration = base.Generation
 	st.MACAddress = res.Document.MAC
 	st.ConfigMapName = provfile.ConfigMapName(base.Name)
-	st.URL = serverURL
+	st.URL = p.ServerURL
 	st.Document = &dectv1alpha1.DocumentStatus{Hash: file.Hash, Generation: file.Generation, RenderedAt: metav1.NewTime(file.RenderedAt)}
+	st.LastHandledReconcileAt = handled(base, st.LastHandledReconcileAt)
 
 	st.Slots = slotTable(res)
 	st.Handsets = dectv1alpha1.HandsetCounts{Total: int32(len(handsets))}
 
-	win, next := windowStatus(base, res, now)
+	win, next := windowStatus(base, res, p.Now)
 	st.RegistrationWindow = win
 
-	out := Statuses{Handsets: make(map[string]dectv1alpha1.HandsetStatus, len(handsets)), Next: next}
+	// A record taken back lets go of the absent handsets' slots when its hold ends.
+	out := Statuses{Handsets: make(map[string]dectv1alpha1.HandsetStatus, len(handsets)), Next: earliest(next, file.HoldUntil)}
 	var problems []string
 	for i := range handsets {
 		h := &handsets[i]
@@ -55,54 +72,90 @@ func Status(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, res *R
 		} else if o.Problem != nil {
 			problems = append(problems, fmt.Sprintf("%s: %s", h.Name, o.Problem.Reason))
 		}
-		hs := handsetStatus(h, o, file.Generation, base.Status.LastDelivery, win)
+		hs, stalls := p.handsetStatus(h, o, file.Generation, base.Status.LastDelivery, win)
 		if meta.IsStatusConditionTrue(hs.Conditions, dectv1alpha1.ConditionDelivered) {
 			st.Handsets.Delivered++
 		}
 		out.Handsets[h.Name] = hs
+		out.Next = earliest(out.Next, stalls)
 	}
 
-	if p := res.BaseProblem; p != nil {
-		notReady(&st.Conditions, base.Generation, p.Reason, p.Message+"; the device keeps being served the last good values")
+	if bp := res.BaseProblem; bp != nil {
+		out.Next = earliest(out.Next, p.notReady(&st.Conditions, base.Generation, bp.Reason,
+			bp.Message+"; the device keeps being served the last good values", waitable(bp.Reason)))
 	} else {
 		msg := fmt.Sprintf("file generation %d rendered: %d of %d handsets ready", file.Generation, st.Handsets.Ready, st.Handsets.Total)
 		if len(problems) > 0 {
 			slices.Sort(problems)
 			msg += fmt.Sprintf("; with problems: %s", summarise(problems, 5))
 		}
-		ready(&st.Conditions, base.Generation, dectv1alpha1.ReasonRendered, msg)
+		p.ready(&st.Conditions, base.Generation, dectv1alpha1.ReasonRendered, msg)
 	}
-	setDelivered(&st.Conditions, base.Generation, base.Status.LastDelivery, file.Generation, "the current file")
-	setProtected(&st.Conditions, base)
+	p.setDelivered(&st.Conditions, base.Generation, base.Status.LastDelivery, file.Generation, "the current file")
+	p.setProtected(&st.Conditions, base)
 	out.Base = *st
 	return out
 }
 
-// Stalled is the status of a base that needs a person, and of its handsets, which wait
-// for it.
-func Stalled(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, reason, message string) Statuses {
+// Stalled is the status of a base whose own settings leave no file to serve (a person
+// must act), and of its handsets, which wait for it.
+func Stalled(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, reason, message string, p Policy) Statuses {
 	st := base.Status.DeepCopy()
 	st.ObservedGeneration = base.Generation
-	notReady(&st.Conditions, base.Generation, reason, message)
+	st.LastHandledReconcileAt = handled(base, st.LastHandledReconcileAt)
+	p.notReady(&st.Conditions, base.Generation, reason, message, false)
 	out := Statuses{Base: *st, Handsets: make(map[string]dectv1alpha1.HandsetStatus, len(handsets))}
 	for i := range handsets {
 		h := &handsets[i]
 		hs := h.Status.DeepCopy()
 		hs.ObservedGeneration = h.Generation
-		notReady(&hs.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotReady, fmt.Sprintf("DectBase %s is not ready: %s", base.Name, message))
+		hs.LastHandledReconcileAt = handled(h, hs.LastHandledReconcileAt)
+		p.notReady(&hs.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotReady, fmt.Sprintf("DectBase %s is not ready: %s", base.Name, message), false)
 		out.Handsets[h.Name] = *hs
 	}
 	return out
 }
 
-// BaseMissing is the status of a Handset whose DectBase does not exist.
-func BaseMissing(h *dectv1alpha1.Handset) dectv1alpha1.HandsetStatus {
+// BaseMissing is the status of a Handset whose DectBase does not exist, and when it turns
+// from waiting into Stalled (zero when it already has). The handset keeps the slot its
+// status reports: a DectBase created again gives it back (slots.Assign, rule 3).
+func BaseMissing(h *dectv1alpha1.Handset, p Policy) (dectv1alpha1.HandsetStatus, time.Time) {
 	st := h.Status.DeepCopy()
 	st.ObservedGeneration = h.Generation
-	st.Slot, st.IPUI, st.RegistrationWindow = nil, "", nil
-	notReady(&st.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotFound,
-		fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace))
-	return *st
+	st.LastHandledReconcileAt = handled(h, st.LastHandledReconcileAt)
+	st.RegistrationWindow = nil
+	msg := fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace)
+	if st.Slot != nil {
+		msg += fmt.Sprintf("; the handset keeps slot %d for when it does", *st.Slot)
+	}
+	next := p.notReady(&st.Conditions, h.Generation, dectv1alpha1.ReasonBaseNotFound, msg, true)
+	return *st, next
+}
+
+// waitable tells whether waiting may solve a problem: an object that a GitOps tool, or a
+// secrets operator such as SealedSecrets or External Secrets, may still create.
+func waitable(reason string) bool {
+	switch reason {
+	case dectv1alpha1.ReasonSecretNotFound, dectv1alpha1.ReasonAuthSecretNotFound, dectv1alpha1.ReasonBaseNotFound:
+		return true
+	}
+	return false
+}
+
+// handled is the reconcile request an object's status acknowledges: the annotation's
+// value now, or the one acknowledged before.
+func handled(o metav1.Object, before string) string {
+	if v := o.GetAnnotations()[dectv1alpha1.AnnotationReconcileRequest]; v != "" {
+		return v
+	}
+	return before
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // windowStatus is the registration window's status and its next transition.
@@ -174,10 +227,13 @@ func reservedIPUIs(table []dectv1alpha1.SlotAssignment) []string {
 	return ipuis
 }
 
-// handsetStatus is one handset's status.
-func handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, delivery *dectv1alpha1.Delivery, win *dectv1alpha1.WindowStatus) dectv1alpha1.HandsetStatus {
+// handsetStatus is one handset's status, and when it turns from waiting into Stalled
+// (zero when it does not wait).
+func (p Policy) handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, delivery *dectv1alpha1.Delivery, win *dectv1alpha1.WindowStatus) (dectv1alpha1.HandsetStatus, time.Time) {
+	var stalls time.Time
 	st := h.Status.DeepCopy()
 	st.ObservedGeneration = h.Generation
+	st.LastHandledReconcileAt = handled(h, st.LastHandledReconcileAt)
 	st.Slot = nil
 	if o.Slot != nil {
 		s := int32(*o.Slot)
@@ -190,15 +246,19 @@ func handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, deliver
 		if o.Slot != nil {
 			msg += fmt.Sprintf("; slot %d keeps its last good settings", *o.Slot)
 		}
-		notReady(&st.Conditions, h.Generation, o.Problem.Reason, msg)
+		stalls = p.notReady(&st.Conditions, h.Generation, o.Problem.Reason, msg, waitable(o.Problem.Reason))
 	} else {
 		if st.SettingsHash != o.SettingsHash {
 			st.SettingsHash = o.SettingsHash
 			st.SettingsGeneration = generation
 		}
-		ready(&st.Conditions, h.Generation, dectv1alpha1.ReasonRendered, fmt.Sprintf("rendered in slot %d (SIP account and handset %d on the device)", *o.Slot, *o.Slot+1))
+		reason, msg := dectv1alpha1.ReasonRendered, fmt.Sprintf("rendered in slot %d (SIP account and handset %d on the device)", *o.Slot, *o.Slot+1)
+		if o.Moved != nil {
+			reason, msg = dectv1alpha1.ReasonSlotMoved, msg+fmt.Sprintf("; not in slot %d: %s", o.Moved.From, o.Moved.Message)
+		}
+		p.ready(&st.Conditions, h.Generation, reason, msg)
 	}
-	setDelivered(&st.Conditions, h.Generation, delivery, st.SettingsGeneration, "the handset's current settings")
+	p.setDelivered(&st.Conditions, h.Generation, delivery, st.SettingsGeneration, "the handset's current settings")
 
 	st.RegistrationWindow = nil
 	if o.IPUI != "" && win != nil {
@@ -206,60 +266,74 @@ func handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, deliver
 		w.ReopenRequest, w.ReopenedAt = "", nil
 		st.RegistrationWindow = w
 	}
-	return *st
+	return *st, stalls
 }
 
 // ready sets Ready=True and removes Reconciling and Stalled, which kstatus wants present
 // only while true.
-func ready(conds *[]metav1.Condition, gen int64, reason, message string) {
-	setCondition(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
+func (p Policy) ready(conds *[]metav1.Condition, gen int64, reason, message string) {
+	p.set(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
 	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionStalled)
 }
 
-// notReady sets Ready=False and Stalled=True: every problem the reconciler reports needs
-// a person (a missing Secret, a conflict, a bad override); transient API errors are
-// retried instead and never reach status.
-func notReady(conds *[]metav1.Condition, gen int64, reason, message string) {
-	setCondition(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
-	setCondition(conds, gen, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+// notReady sets Ready=False, and Reconciling=True (kstatus InProgress) while a waitable
+// problem is younger than StallAfter, Stalled=True (kstatus Failed) otherwise. It returns
+// when a waiting problem turns Stalled, or zero. A problem's age counts from when Ready
+// turned False; transient API errors are retried instead and never reach status.
+func (p Policy) notReady(conds *[]metav1.Condition, gen int64, reason, message string, waitable bool) time.Time {
+	since := p.Now
+	if c := meta.FindStatusCondition(*conds, dectv1alpha1.ConditionReady); c != nil && c.Status != metav1.ConditionTrue && !c.LastTransitionTime.IsZero() {
+		since = c.LastTransitionTime.Time
+	}
+	p.set(conds, gen, dectv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	if deadline := since.Add(p.StallAfter); waitable && p.Now.Before(deadline) {
+		p.set(conds, gen, dectv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason,
+			fmt.Sprintf("%s; waiting for it until %s, then reported as stalled", message, deadline.UTC().Format(time.RFC3339)))
+		meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionStalled)
+		return deadline
+	}
+	p.set(conds, gen, dectv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
 	meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionReconciling)
+	return time.Time{}
 }
 
 // setDelivered reports whether the device fetched a file of generation gen or later, and
 // returns true when it did.
-func setDelivered(conds *[]metav1.Condition, objGen int64, d *dectv1alpha1.Delivery, gen int64, what string) bool {
+func (p Policy) setDelivered(conds *[]metav1.Condition, objGen int64, d *dectv1alpha1.Delivery, gen int64, what string) bool {
 	switch {
 	case d == nil:
-		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonNeverFetched,
+		p.set(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonNeverFetched,
 			"the device has not fetched its file yet: check that it is told the provisioning server's URL (status.url of the DectBase)")
 		return false
 	case gen > 0 && d.Generation >= gen:
 		// No time in the message: it would change with every re-check the server
 		// records, and rewrite every handset's status each time (status.lastDelivery
 		// of the DectBase has the time).
-		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered,
+		p.set(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionTrue, dectv1alpha1.ReasonDelivered,
 			fmt.Sprintf("the device fetched %s (file generation %d or later)", what, gen))
 		return true
 	default:
-		setCondition(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonAwaitingFetch,
+		p.set(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonAwaitingFetch,
 			fmt.Sprintf("the device has file generation %d, not yet %s (generation %d); it fetches on reboot, on its update timer, or on a check-sync NOTIFY", d.Generation, what, gen))
 		return false
 	}
 }
 
-func setProtected(conds *[]metav1.Condition, base *dectv1alpha1.DectBase) {
+func (p Policy) setProtected(conds *[]metav1.Condition, base *dectv1alpha1.DectBase) {
 	if base.Spec.Provisioning.AuthSecretRef != nil {
-		setCondition(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionTrue, dectv1alpha1.ReasonDigestConfigured,
+		p.set(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionTrue, dectv1alpha1.ReasonDigestConfigured,
 			"the device must authenticate with HTTP Digest to fetch its file")
 		return
 	}
-	setCondition(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionFalse, dectv1alpha1.ReasonUnprotected,
+	p.set(conds, base.Generation, dectv1alpha1.ConditionProtected, metav1.ConditionFalse, dectv1alpha1.ReasonUnprotected,
 		"anyone who can reach the provisioning server can fetch this base's file, SIP passwords included: set spec.provisioning.authSecretRef")
 }
 
-func setCondition(conds *[]metav1.Condition, gen int64, typ string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: gen})
+// set sets a condition; a changed status takes the policy's clock as its transition time.
+func (p Policy) set(conds *[]metav1.Condition, gen int64, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message,
+		ObservedGeneration: gen, LastTransitionTime: metav1.NewTime(p.Now)})
 }
 
 func summarise(items []string, most int) string {

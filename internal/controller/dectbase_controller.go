@@ -4,6 +4,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,9 +40,14 @@ type DectBaseReconciler struct {
 	ServerURL string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// StallAfter is how long a missing Secret or DectBase is waited for before it is
+	// reported as Stalled; 0 means assemble.DefaultStallAfter.
+	StallAfter time.Duration
 }
 
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases,verbs=update;patch
+// +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/finalizers,verbs=update
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/status;handsets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -67,7 +73,10 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !base.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.releaseRecord(ctx, &base)
+	}
+	if err := r.holdRecord(ctx, &base); err != nil {
+		return ctrl.Result{}, err
 	}
 	handsets, err := r.listHandsets(ctx, &base)
 	if err != nil {
@@ -111,6 +120,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	res, err := assemble.Build(assemble.Input{
 		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets,
 		Stored: stored.file, PreviousOwners: ownersFromStatus(&base), HashKey: hashKey, Now: now,
+		HoldAbsent: r.policy(now).StallAfter,
 	})
 	var problem *assemble.Error
 	if errors.As(err, &problem) {
@@ -128,15 +138,20 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	log.V(1).Info("file stored", "mac", mac, "generation", res.File.Generation, "changed", res.Changed)
 
-	statuses := assemble.Status(&base, handsets, res, r.ServerURL, now)
+	statuses := assemble.Status(&base, handsets, res, r.policy(now))
 	if err := r.writeStatuses(ctx, &base, handsets, statuses); err != nil {
 		return ctrl.Result{}, err
 	}
 	if statuses.Next.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	// Wake up exactly when the registration window changes state, instead of polling.
+	// Wake up exactly when the registration window changes state, or a wait turns into
+	// Stalled, instead of polling.
 	return ctrl.Result{RequeueAfter: statuses.Next.Sub(now) + time.Second}, nil
+}
+
+func (r *DectBaseReconciler) policy(now time.Time) assemble.Policy {
+	return assemble.Policy{ServerURL: r.ServerURL, Now: now, StallAfter: cmp.Or(r.StallAfter, assemble.DefaultStallAfter)}
 }
 
 func (r *DectBaseReconciler) now() time.Time {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
@@ -125,14 +126,30 @@ func TestMissingSecretKeepsLastGoodSettings(t *testing.T) {
 	if err := k8s.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sip-1014"}}); err != nil {
 		t.Fatal(err)
 	}
+	// A Secret may be on its way (SealedSecrets, External Secrets, a GitOps tool
+	// applying in another order): Reconciling at first, Stalled only after the grace
+	// period.
 	h := waitHandset(t, ns, "hs-1014", dectv1alpha1.ConditionReady, "False/SecretNotFound")
-	if got := condition(h.Status.Conditions, dectv1alpha1.ConditionStalled); got != "True/SecretNotFound" {
-		t.Errorf("Stalled = %s", got)
+	if got, stalled := condition(h.Status.Conditions, dectv1alpha1.ConditionReconciling), condition(h.Status.Conditions, dectv1alpha1.ConditionStalled); got != "True/SecretNotFound" || stalled != "<none>" {
+		t.Errorf("Reconciling = %s, Stalled = %s; want True/SecretNotFound and none while the Secret is waited for", got, stalled)
 	}
+	clock.Advance(assemble.DefaultStallAfter + time.Second)
+	request := requestReconcile(t, h)
+	h = waitHandset(t, ns, "hs-1014", dectv1alpha1.ConditionStalled, "True/SecretNotFound")
+	if got := condition(h.Status.Conditions, dectv1alpha1.ConditionReconciling); got != "<none>" {
+		t.Errorf("Reconciling = %s once stalled, want none", got)
+	}
+	eventually(t, "the reconcile request acknowledged", func() error {
+		h = get(t, ns, "hs-1014", &dectv1alpha1.Handset{})
+		if h.Status.LastHandledReconcileAt != request {
+			return fmt.Errorf("lastHandledReconcileAt %q, want %q", h.Status.LastHandledReconcileAt, request)
+		}
+		return nil
+	})
+	waitForEvent(t, ns, "hs-1014", dectv1alpha1.ReasonSecretNotFound)
 	// A change of its own settings while the Secret is missing must not reach the slot
 	// either: the slot serves the last settings that were complete.
-	h.Spec.SIP.DisplayName = "Changed"
-	if err := k8s.Update(context.Background(), h); err != nil {
+	if err := k8s.Patch(context.Background(), h, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"sip":{"displayName":"Changed"}}}`))); err != nil {
 		t.Fatal(err)
 	}
 	waitHandset(t, ns, "hs-1014", dectv1alpha1.ConditionReady, "False/SecretNotFound")

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -78,6 +79,53 @@ func keyOf(stored *provfile.File) ([]byte, error) {
 	return key, nil
 }
 
+// holdRecord keeps the finalizer of a base whose deletionPolicy is Retain, and only
+// of such a base, so that its record can be released before the garbage collector takes
+// it.
+func (r *DectBaseReconciler) holdRecord(ctx context.Context, base *dectv1alpha1.DectBase) error {
+	retain := base.Spec.DeletionPolicy == dectv1alpha1.DeletionRetain
+	if retain == controllerutil.ContainsFinalizer(base, provfile.FinalizerRetain) {
+		return nil
+	}
+	orig := base.DeepCopy()
+	if retain {
+		controllerutil.AddFinalizer(base, provfile.FinalizerRetain)
+	} else {
+		controllerutil.RemoveFinalizer(base, provfile.FinalizerRetain)
+	}
+	if err := r.Patch(ctx, base, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("updating the finalizers of %s: %w", base.Name, err)
+	}
+	return nil
+}
+
+// releaseRecord frees the ConfigMap of a base being deleted with deletionPolicy Retain
+// from its owner, so that the garbage collector leaves it, and from the file label, so
+// that nothing serves it while no DectBase stands behind it. The Secret, which holds the
+// credentials, goes with the base.
+func (r *DectBaseReconciler) releaseRecord(ctx context.Context, base *dectv1alpha1.DectBase) error {
+	if !controllerutil.ContainsFinalizer(base, provfile.FinalizerRetain) {
+		return nil
+	}
+	stored, err := r.loadStoredFile(ctx, base)
+	if err != nil {
+		return err
+	}
+	if cm := stored.configMap; cm != nil && metav1.IsControlledBy(cm, base) {
+		released := cm.DeepCopy()
+		released.OwnerReferences = slices.DeleteFunc(released.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == base.UID })
+		delete(released.Labels, provfile.LabelFile)
+		released.Labels[provfile.LabelRetained] = "true"
+		if err := r.Patch(ctx, released, client.MergeFrom(cm)); err != nil {
+			return fmt.Errorf("releasing %s: %w", cm.Name, err)
+		}
+		logf.FromContext(ctx).Info("slot record retained", "configMap", cm.Name)
+	}
+	orig := base.DeepCopy()
+	controllerutil.RemoveFinalizer(base, provfile.FinalizerRetain)
+	return client.IgnoreNotFound(r.Patch(ctx, base, client.MergeFrom(orig)))
+}
+
 // writeFile stores f: the public document in the ConfigMap and the credential items (and
 // the server's authentication data) in the Secret. An object is written only when its
 // content differs, so that a base at rest causes no writes.
@@ -97,7 +145,9 @@ func (r *DectBaseReconciler) writeFile(ctx context.Context, base *dectv1alpha1.D
 }
 
 // apply creates want, or updates cur to want when labels, annotations, owner or content
-// (same) differ. Labels and annotations others added are kept.
+// (same) differ. Labels and annotations others added are kept; those the codec owns are
+// want's alone, so that one Encode left out (a removed allowed source, a retained mark)
+// goes.
 func apply[T client.Object](ctx context.Context, c client.Client, owner *dectv1alpha1.DectBase, cur, want T, same func(cur, want T) bool, exists bool) error {
 	if err := controllerutil.SetControllerReference(owner, want, c.Scheme()); err != nil {
 		return err
@@ -108,7 +158,7 @@ func apply[T client.Object](ctx context.Context, c client.Client, owner *dectv1a
 		}
 		return nil
 	}
-	labels, annotations := merged(cur.GetLabels(), want.GetLabels()), merged(cur.GetAnnotations(), want.GetAnnotations())
+	labels, annotations := merged(others(cur.GetLabels()), want.GetLabels()), merged(others(cur.GetAnnotations()), want.GetAnnotations())
 	if same(cur, want) && maps.Equal(labels, cur.GetLabels()) && maps.Equal(annotations, cur.GetAnnotations()) &&
 		metav1.IsControlledBy(cur, owner) {
 		return nil
@@ -120,6 +170,13 @@ func apply[T client.Object](ctx context.Context, c client.Client, owner *dectv1a
 		return fmt.Errorf("updating %s: %w", want.GetName(), err)
 	}
 	return nil
+}
+
+// others is m without the keys the codec owns.
+func others(m map[string]string) map[string]string {
+	out := maps.Clone(m)
+	maps.DeleteFunc(out, func(k, _ string) bool { return provfile.Owns(k) })
+	return out
 }
 
 func merged(cur, want map[string]string) map[string]string {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,7 +21,8 @@ type HandsetReconciler struct {
 	*DectBaseReconciler
 }
 
-// Reconcile marks a Handset whose base is missing.
+// Reconcile marks a Handset whose base is missing: waited for at first, since a GitOps
+// tool may apply the Handset before its DectBase, then Stalled.
 func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var h dectv1alpha1.Handset
 	if err := r.Get(ctx, req.NamespacedName, &h); err != nil {
@@ -31,8 +33,12 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err == nil || client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	st := assemble.BaseMissing(&h)
-	return ctrl.Result{}, r.patchHandsetStatus(ctx, &h, &st)
+	now := r.now()
+	st, stalls := assemble.BaseMissing(&h, r.policy(now))
+	if err := r.patchHandsetStatus(ctx, &h, &st); err != nil || stalls.IsZero() {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: stalls.Sub(now) + time.Second}, nil
 }
 
 // SetupWithManager registers the reconciler; it also runs for the Handsets of a base that

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 )
 
@@ -56,12 +57,16 @@ func TestKstatus(t *testing.T) {
 		t.Fatalf("Delivered = %s", got)
 	}
 
-	// A problem that needs a person: Failed.
+	// A missing Secret may still come: InProgress; once the grace period is over, it
+	// needs a person: Failed.
 	sec := &corev1.Secret{}
 	sec.Namespace, sec.Name = ns, "sip-1014"
 	if err := k8s.Delete(context.Background(), sec); err != nil {
 		t.Fatal(err)
 	}
+	waitKstatus(t, ns, "hs-1014", &dectv1alpha1.Handset{}, status.InProgressStatus)
+	clock.Advance(assemble.DefaultStallAfter + time.Second)
+	requestReconcile(t, get(t, ns, "hs-1014", &dectv1alpha1.Handset{}))
 	waitKstatus(t, ns, "hs-1014", &dectv1alpha1.Handset{}, status.FailedStatus)
 
 	// A newer base with the same MAC: Failed.

@@ -31,6 +31,9 @@ type Options struct {
 	ServerURL string
 	// Now replaces the clock (tests only).
 	Now func() time.Time
+	// StallAfter is how long a missing Secret or DectBase is waited for before it is
+	// reported as Stalled; 0 means assemble.DefaultStallAfter.
+	StallAfter time.Duration
 	// Concurrency is how many bases are reconciled at once; 0 means 4.
 	Concurrency int
 }
@@ -62,11 +65,12 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return fmt.Errorf("registering indexes: %w", err)
 	}
 	base := &DectBaseReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("dect-operator"),
-		ServerURL: o.ServerURL,
-		Now:       o.Now,
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Recorder:   mgr.GetEventRecorder("dect-operator"),
+		ServerURL:  o.ServerURL,
+		Now:        o.Now,
+		StallAfter: o.StallAfter,
 	}
 	if err := base.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DectBase controller: %w", err)

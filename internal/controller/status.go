@@ -29,7 +29,7 @@ func (r *DectBaseReconciler) writeStatuses(ctx context.Context, base *dectv1alph
 
 // stall marks base as needing a person, and its handsets as waiting for it.
 func (r *DectBaseReconciler) stall(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, reason, message string) error {
-	return r.writeStatuses(ctx, base, handsets, assemble.Stalled(base, handsets, reason, message))
+	return r.writeStatuses(ctx, base, handsets, assemble.Stalled(base, handsets, reason, message, r.policy(r.now())))
 }
 
 func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *dectv1alpha1.DectBase, st *dectv1alpha1.DectBaseStatus) error {
@@ -65,20 +65,36 @@ func (r *DectBaseReconciler) writeStatus(ctx context.Context, orig, patched stat
 	return r.Status().Patch(ctx, patched, client.MergeFrom(orig))
 }
 
-// eventOnChange emits an Event when Ready changes: a Warning with the problem, or
-// Normal once it is solved. Unchanged conditions emit nothing, so a base at rest is quiet.
+// eventOnChange emits an Event when what a person should know changes: a Warning when
+// an object stalls (a person must act) or a handset did not get its slot back, a Normal
+// one while a missing object is waited for and once a problem is solved. Unchanged
+// conditions emit nothing, so a base at rest is quiet.
 func (r *DectBaseReconciler) eventOnChange(obj client.Object, before, after []metav1.Condition) {
 	if r.Recorder == nil {
 		return
 	}
-	was, now := meta.FindStatusCondition(before, dectv1alpha1.ConditionReady), meta.FindStatusCondition(after, dectv1alpha1.ConditionReady)
-	if now == nil || (was != nil && was.Status == now.Status && was.Reason == now.Reason && was.Message == now.Message) {
+	changed := func(typ string) (*metav1.Condition, bool) {
+		was, now := meta.FindStatusCondition(before, typ), meta.FindStatusCondition(after, typ)
+		if now == nil || now.Status != metav1.ConditionTrue {
+			return now, false
+		}
+		return now, was == nil || was.Status != now.Status || was.Reason != now.Reason || was.Message != now.Message
+	}
+	if c, ok := changed(dectv1alpha1.ConditionStalled); ok {
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 		return
 	}
-	switch {
-	case now.Status != metav1.ConditionTrue:
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, now.Reason, "Reconcile", "%s", now.Message)
-	case was != nil && was.Status != metav1.ConditionTrue:
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, now.Reason, "Reconcile", "%s", now.Message)
+	if c, ok := changed(dectv1alpha1.ConditionReconciling); ok {
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, c.Reason, "Reconcile", "%s", c.Message)
+		return
+	}
+	was := meta.FindStatusCondition(before, dectv1alpha1.ConditionReady)
+	if c, ok := changed(dectv1alpha1.ConditionReady); ok {
+		switch {
+		case c.Reason == dectv1alpha1.ReasonSlotMoved:
+			r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+		case was != nil && was.Status != metav1.ConditionTrue:
+			r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, c.Reason, "Reconcile", "%s", c.Message)
+		}
 	}
 }

@@ -252,3 +252,17 @@ func waitBase(t testing.TB, ns, name, typ, want string) *dectv1alpha1.DectBase {
 	t.Helper()
 	return waitCondition(t, ns, name, &dectv1alpha1.DectBase{}, typ, want)
 }
+
+var requestSeq atomic.Int64
+
+// requestReconcile sets the reconcile-request annotation on o to a new value, as `flux
+// reconcile` does, and returns the value.
+func requestReconcile(t testing.TB, o client.Object) string {
+	t.Helper()
+	value := fmt.Sprintf("request-%d", requestSeq.Add(1))
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, dectv1alpha1.AnnotationReconcileRequest, value))
+	if err := k8s.Patch(context.Background(), o, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatalf("annotating %s: %v", o.GetName(), err)
+	}
+	return value
+}

@@ -36,6 +36,12 @@ type File struct {
 	AllowedSources []string
 	// Auth is how the device authenticates.
 	Auth Auth
+	// Retained tells that the ConfigMap is a record a deleted DectBase left behind
+	// (LabelRetained; never written by Encode).
+	Retained bool
+	// HoldUntil is until when the record keeps the slots of handsets that are absent;
+	// zero when it does not.
+	HoldUntil time.Time
 }
 
 // Auth is the HTTP Digest authentication of a device: the credentials configured on it
@@ -73,11 +79,27 @@ func Encode(f *File) (*corev1.ConfigMap, *corev1.Secret) {
 	if len(f.AllowedSources) > 0 {
 		annotations[AnnotationAllowedSources] = strings.Join(f.AllowedSources, ",")
 	}
+	if !f.HoldUntil.IsZero() {
+		annotations[AnnotationHoldUntil] = f.HoldUntil.UTC().Format(time.RFC3339)
+	}
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(f.Base), Namespace: f.Namespace, Labels: labels(), Annotations: annotations},
 		BinaryData: map[string][]byte{key: f.Document},
 	}
 	return cm, secret
+}
+
+// Owns tells whether a label or annotation key is the codec's: what Encode writes or
+// leaves out on purpose. The manager replaces these and keeps every other key that
+// people or tools added.
+func Owns(key string) bool {
+	switch key {
+	case LabelFile, LabelBase, LabelManagedBy, LabelRetained,
+		AnnotationGeneration, AnnotationHash, AnnotationRenderedAt, AnnotationBaseCreated,
+		AnnotationAllowedSources, AnnotationHoldUntil:
+		return true
+	}
+	return false
 }
 
 // Decode reads the file that cm and sec store. Either may be nil: without the Secret the
@@ -115,6 +137,8 @@ func Decode(cm *corev1.ConfigMap, sec *corev1.Secret) (*File, error) {
 	f.Generation, _ = strconv.ParseInt(a[AnnotationGeneration], 10, 64)
 	f.RenderedAt, _ = time.Parse(time.RFC3339, a[AnnotationRenderedAt])
 	f.BaseCreated, _ = time.Parse(time.RFC3339, a[AnnotationBaseCreated])
+	f.HoldUntil, _ = time.Parse(time.RFC3339, a[AnnotationHoldUntil])
+	f.Retained = cm.Labels[LabelRetained] != ""
 	if list := a[AnnotationAllowedSources]; list != "" {
 		for _, c := range strings.Split(list, ",") {
 			f.AllowedSources = append(f.AllowedSources, strings.TrimSpace(c))

@@ -21,6 +21,7 @@ func sample() *File {
 		RenderedAt:     time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 		BaseCreated:    time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC),
 		AllowedSources: []string{"10.0.0.0/8", "2001:db8::/64"},
+		HoldUntil:      time.Date(2026, 3, 1, 12, 2, 0, 0, time.UTC),
 		Auth:           Auth{Username: "admin", Password: "digest-pw", MACID: "7C2F80CA21E4-ABCD"},
 	}
 }
@@ -141,5 +142,24 @@ func TestOlderClaim(t *testing.T) {
 		if got := OlderClaim(c.a, c.b); got != c.want {
 			t.Errorf("%s: OlderClaim = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+func TestOwnsEveryKeyEncodeWrites(t *testing.T) {
+	cm, sec := Encode(sample())
+	for _, m := range []map[string]string{cm.Labels, cm.Annotations, sec.Labels} {
+		for k := range m {
+			if !Owns(k) {
+				t.Errorf("Encode writes %s but Owns does not claim it: a stale value would survive", k)
+			}
+		}
+	}
+	for _, k := range []string{LabelRetained, AnnotationAllowedSources, AnnotationHoldUntil} {
+		if !Owns(k) {
+			t.Errorf("%s is written only sometimes; Owns must claim it so that it can go", k)
+		}
+	}
+	if Owns("argocd.argoproj.io/instance") || Owns("team") {
+		t.Error("Owns claims keys others add")
 	}
 }

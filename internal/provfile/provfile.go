@@ -17,6 +17,13 @@ const (
 	LabelFile = "provisioning.dect-operator.dev/file"
 	// LabelBase names the DectBase a file belongs to.
 	LabelBase = "provisioning.dect-operator.dev/base"
+	// LabelRetained marks a ConfigMap that a DectBase with deletionPolicy Retain left
+	// behind: no longer served (it lost LabelFile and its owner), kept for a DectBase of
+	// the same name to take back.
+	LabelRetained = "provisioning.dect-operator.dev/retained"
+	// FinalizerRetain holds a DectBase with deletionPolicy Retain until its record is
+	// released from it.
+	FinalizerRetain = "provisioning.dect-operator.dev/retain-record"
 	// LabelManagedBy is the common Kubernetes label for the operator's objects.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is LabelManagedBy's value.
@@ -31,6 +38,9 @@ const (
 	// AnnotationBaseCreated is the DectBase's creation time, RFC 3339. When two bases
 	// claim one MAC the older one wins; the server applies the same rule as a last guard.
 	AnnotationBaseCreated = "provisioning.dect-operator.dev/base-created"
+	// AnnotationHoldUntil (on a retained record taken back) is until when the slots of
+	// handsets that are not there (yet) stay theirs, RFC 3339.
+	AnnotationHoldUntil = "provisioning.dect-operator.dev/hold-absent-until"
 	// AnnotationAllowedSources lists the allowed source CIDRs, comma-separated.
 	AnnotationAllowedSources = "provisioning.dect-operator.dev/allowed-sources"
 

@@ -25,6 +25,10 @@ type Claim struct {
 	Pinned *int
 	// IPUI is the handset's canonical IPUI, or "" when it has none.
 	IPUI string
+	// Reported is the slot the handset's own status says it holds, or nil. It outlives
+	// the base's record when the DectBase is deleted and created again (a GitOps tool
+	// replacing it, a restore), so that the handsets get their slots back.
+	Reported *int
 }
 
 // Reason says why a claim got no slot, or a slot without its current settings.
@@ -55,20 +59,36 @@ type Result struct {
 	Slot map[string]int
 	// Problems maps a handset name to the conflict it lost.
 	Problems map[string]Problem
+	// Moved maps a handset name to why it did not get back the slot it reported.
+	Moved map[string]Move
+}
+
+// Move says why a handset holds another slot than the one its status reported.
+type Move struct {
+	From int
+	// Other holds From now.
+	Other string
+	// Message is written for the person who declared the handset.
+	Message string
 }
 
 // Assign gives each claim a slot of a table of n slots. previous is the table as the
 // device was last told (the handset name per slot, "" when free), as recovered from the
-// stored document; it is what makes slots durable across restarts and lost status.
+// stored document; it is what makes slots durable across restarts and lost status. A
+// claim's Reported slot is what makes them durable across the loss of that record.
 //
 // The order of the rules is the order of precedence:
 //  1. Among claims with the same IPUI, the oldest is the only one that may reserve it.
 //  2. A handset that held a slot keeps it, unless it is now pinned to another one.
-//  3. A pinned handset gets its slot when nobody holds it; otherwise the oldest pin wins
+//  3. A handset the record does not place gets back the slot its status reports, when
+//     the record gives it to nobody else, unless it is now pinned to another one; the
+//     oldest report wins.
+//  4. A pinned handset gets its slot when nobody holds it; otherwise the oldest pin wins
 //     and later ones report SlotTaken.
-//  4. Every other handset takes the first free slot, oldest first.
+//  5. Every other handset takes the first free slot, oldest first. One whose reported
+//     slot was held by another is told so (Moved): it is never moved in silence.
 func Assign(claims []Claim, previous []string, n int) Result {
-	res := Result{Slot: map[string]int{}, Problems: map[string]Problem{}}
+	res := Result{Slot: map[string]int{}, Problems: map[string]Problem{}, Moved: map[string]Move{}}
 	ordered := slices.Clone(claims)
 	slices.SortFunc(ordered, func(a, b Claim) int {
 		if c := a.Created.Compare(b.Created); c != 0 {
@@ -112,7 +132,25 @@ func Assign(claims []Claim, previous []string, n int) Result {
 		res.Slot[c.Name] = slot
 	}
 
-	// Rule 3: pins, oldest first.
+	// Rule 3: what the handsets' own status reports, for those the record lost.
+	for _, c := range ordered {
+		if c.Reported == nil || hasSlot(res, c.Name) || (c.Pinned != nil && *c.Pinned != *c.Reported) {
+			continue
+		}
+		slot := *c.Reported
+		if slot < 0 || slot >= n {
+			continue
+		}
+		if other := holder[slot]; other != "" {
+			res.Moved[c.Name] = Move{From: slot, Other: other,
+				Message: fmt.Sprintf("its status said slot %d, which Handset %s holds", slot, other)}
+			continue
+		}
+		holder[slot] = c.Name
+		res.Slot[c.Name] = slot
+	}
+
+	// Rule 4: pins, oldest first.
 	for _, c := range ordered {
 		if c.Pinned == nil || hasSlot(res, c.Name) || lostIPUI(res, c.Name) {
 			continue
@@ -134,7 +172,7 @@ func Assign(claims []Claim, previous []string, n int) Result {
 		res.Slot[c.Name] = slot
 	}
 
-	// Rule 4: everyone else, oldest first, into the first free slot.
+	// Rule 5: everyone else, oldest first, into the first free slot.
 	next := 0
 	for _, c := range ordered {
 		if c.Pinned != nil || hasSlot(res, c.Name) || lostIPUI(res, c.Name) {

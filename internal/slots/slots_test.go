@@ -25,6 +25,7 @@ func TestAssign(t *testing.T) {
 		n        int
 		want     map[string]int
 		problems map[string]Problem
+		moved    map[string]Move
 	}{
 		{
 			name: "new handsets fill slots in age order",
@@ -114,6 +115,44 @@ func TestAssign(t *testing.T) {
 			want:     map[string]int{"b": 1, "n": 0},
 		},
 		{
+			name: "a re-created base gives the handsets back the slots their status reports",
+			claims: []Claim{
+				{Name: "h1", Created: at(1), Reported: pin(0)}, {Name: "h2", Created: at(2), Reported: pin(3)},
+				{Name: "h3", Created: at(3), Reported: pin(2)}, {Name: "h4", Created: at(4), Reported: pin(1)},
+				{Name: "h5", Created: at(5), Reported: pin(4)}, {Name: "new", Created: at(6)},
+			},
+			n:    100,
+			want: map[string]int{"h1": 0, "h2": 3, "h3": 2, "h4": 1, "h5": 4, "new": 5},
+		},
+		{
+			name:     "the record outranks a reported slot, and the move is told",
+			claims:   []Claim{{Name: "holder", Created: at(5)}, {Name: "stale", Created: at(1), Reported: pin(0)}},
+			previous: map[int]string{0: "holder"},
+			n:        100,
+			want:     map[string]int{"holder": 0, "stale": 1},
+			moved:    map[string]Move{"stale": {From: 0, Other: "holder", Message: "its status said slot 0, which Handset holder holds"}},
+		},
+		{
+			name:     "a reported slot outranks a newer pin",
+			claims:   []Claim{{Name: "back", Created: at(5), Reported: pin(7)}, {Name: "pinned", Created: at(1), Pinned: pin(7)}},
+			n:        100,
+			want:     map[string]int{"back": 7},
+			problems: map[string]Problem{"pinned": {Reason: SlotTaken, Other: "back", Message: "slot 7 is held by Handset back"}},
+		},
+		{
+			name:   "a handset pinned elsewhere follows its pin, not its report",
+			claims: []Claim{{Name: "h", Created: at(1), Reported: pin(2), Pinned: pin(9)}, {Name: "n", Created: at(2)}},
+			n:      100,
+			want:   map[string]int{"h": 9, "n": 0},
+		},
+		{
+			name:   "two handsets reporting one slot: the older gets it, the other is told",
+			claims: []Claim{{Name: "young", Created: at(5), Reported: pin(4)}, {Name: "old", Created: at(1), Reported: pin(4)}},
+			n:      100,
+			want:   map[string]int{"old": 4, "young": 0},
+			moved:  map[string]Move{"young": {From: 4, Other: "old", Message: "its status said slot 4, which Handset old holds"}},
+		},
+		{
 			name:     "a pin outside the table",
 			claims:   []Claim{{Name: "p", Created: at(1), Pinned: pin(5)}},
 			n:        2,
@@ -133,6 +172,13 @@ func TestAssign(t *testing.T) {
 			}
 			if !maps.Equal(got.Problems, want) {
 				t.Errorf("problems = %v, want %v", got.Problems, want)
+			}
+			moved := tt.moved
+			if moved == nil {
+				moved = map[string]Move{}
+			}
+			if !maps.Equal(got.Moved, moved) {
+				t.Errorf("moved = %v, want %v", got.Moved, moved)
 			}
 		})
 	}

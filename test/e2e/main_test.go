@@ -35,6 +35,8 @@ func run(m *testing.M) int {
 		Dir: dir,
 		// Every fetch is recorded, so that tests see each delivery in status quickly.
 		DeliveryRecordInterval: time.Second,
+		// A missing Secret is waited for only briefly, so that tests see it stall.
+		ManagerArgs: []string{"--stall-after=3s"},
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "e2e: "+format+"\n", args...)
 		},
