@@ -15,6 +15,11 @@ const (
 	// ConditionDelivered is True once the device has fetched a document that holds the
 	// object's current settings. Unknown until the device has fetched at all.
 	ConditionDelivered = "Delivered"
+	// ConditionFirmware (DectBase) tells whether the device runs the firmware it should:
+	// the pinned image, and one that can do what the base asks of it (IPUI
+	// pre-registration needs firmware 108). Absent while the device has not reported a
+	// version and nothing is pinned.
+	ConditionFirmware = "Firmware"
 	// ConditionProtected tells whether the provisioning server asks the device to
 	// authenticate. False means anyone who can reach the server can read the base's
 	// file, SIP passwords included.
@@ -43,6 +48,12 @@ const (
 	// ReasonSlotMoved: the handset is rendered, but not in the slot its status reported
 	// before its base was re-created, because another handset holds that one.
 	ReasonSlotMoved = "SlotMoved"
+	// Firmware condition reasons.
+	ReasonFirmwareAsPinned   = "AsPinned"
+	ReasonFirmwareNotPinned  = "NotPinned"
+	ReasonFirmwareUpdating   = "UpdatePending"
+	ReasonFirmwareTooOld     = "FirmwareTooOld"
+	ReasonFirmwareURLTooLong = "URLLongerThanKnown"
 )
 
 // Annotations understood by the operator.

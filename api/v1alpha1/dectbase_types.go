@@ -72,6 +72,13 @@ type DectBaseSpec struct {
 	// +optional
 	ParameterOverrides []ParameterOverride `json:"parameterOverrides,omitempty"`
 
+	// Firmware pins the firmware images the device runs: after each fetch of its file, a
+	// device that runs another image downloads the pinned one and installs it. Unset:
+	// the device keeps what it runs (Gigaset's own update service, if configured on it,
+	// still applies).
+	// +optional
+	Firmware *Firmware `json:"firmware,omitempty"`
+
 	// DeletionPolicy says what becomes of the base's slot record, the ConfigMap
 	// <name>-provisioning that holds the rendered file (no secrets), when the DectBase is
 	// deleted. Delete (the default): it goes with the base. Retain: it stays in the
@@ -265,6 +272,36 @@ type ExtraItem struct {
 	// ConfigMap and served only from the credentials Secret.
 	// +optional
 	ValueFrom *SecretKeyRef `json:"valueFrom,omitempty"`
+}
+
+// Firmware names the images of the DECT Manager and of its base stations.
+type Firmware struct {
+	// Manager is the DECT Manager's image, a file Gigaset names einsteiniwu<build>_70.bin
+	// (einsteiniwu117_70.bin is firmware 70.117). From its name the operator knows the
+	// version to expect in the device's User-Agent.
+	// +optional
+	Manager *FirmwareImage `json:"manager,omitempty"`
+	// Bases is the image of the N720 IP PRO base stations (sat….bin).
+	// +optional
+	Bases *FirmwareImage `json:"bases,omitempty"`
+}
+
+// FirmwareImage is where the device downloads one image: a URL, or a file the operator's
+// provisioning server serves from its firmware folder (a volume mounted into the serve
+// container, set with serve --firmware-dir), at <status.url>/firmware/<file>. URLs of
+// about 95 characters are known to work; the device's limit is unknown (docs/device.md).
+// +kubebuilder:validation:XValidation:rule="has(self.url) != has(self.file)",message="set exactly one of url and file"
+type FirmwareImage struct {
+	// URL of the image; it must end with the image's file name, as the device requires.
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:Pattern=`^https?://[^ "']+[.]bin$`
+	// +optional
+	URL string `json:"url,omitempty"`
+	// File is the image's file name in the provisioning server's firmware folder.
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._-]*[.]bin$`
+	// +optional
+	File string `json:"file,omitempty"`
 }
 
 // DeletionPolicy is what becomes of a base's slot record when the base is deleted.
@@ -485,6 +522,7 @@ type Delivery struct {
 // +kubebuilder:printcolumn:name="Handsets",type=integer,JSONPath=`.status.handsets.assigned`
 // +kubebuilder:printcolumn:name="Window",type=string,JSONPath=`.status.registrationWindow.state`
 // +kubebuilder:printcolumn:name="Last fetch",type=date,JSONPath=`.status.lastDelivery.time`
+// +kubebuilder:printcolumn:name="Firmware",type=string,JSONPath=`.status.lastDelivery.firmware`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

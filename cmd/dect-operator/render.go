@@ -14,6 +14,7 @@ func runRender(args []string) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	out := fs.String("o", "", "write each base's file to <dir>/<namespace>/<base>/<MAC>.xml instead of standard output")
 	namespace := fs.String("namespace", "default", "namespace of objects that name none")
+	serverURL := fs.String("server-url", "", "the manager's --server-url, for firmware files that its provisioning server serves (spec.firmware.*.file)")
 	nowFlag := fs.String("now", "", "render as at this instant (RFC 3339), so that two renders of the same objects give the same bytes for every registration window mode; default: the current time")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: dect-operator render [-o dir] [--namespace ns] [--now RFC3339] FILE|DIR...\n\n"+
@@ -42,6 +43,7 @@ func runRender(args []string) error {
 	if err != nil {
 		return err
 	}
+	set.ServerURL = *serverURL
 	if len(set.Bases) == 0 {
 		return errors.New("no DectBase in the input")
 	}

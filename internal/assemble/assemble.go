@@ -48,6 +48,9 @@ type Input struct {
 	PreviousOwners []string
 	// HashKey is the base's key for the file's hash (see provfile.Hash).
 	HashKey []byte
+	// ServerURL is where devices reach the provisioning server; firmware files it serves
+	// are at ServerURL/firmware/<file>. "" when unknown.
+	ServerURL string
 	// HoldAbsent is how long a retained record, once a DectBase takes it back, keeps the
 	// slots of handsets that are not there yet: a GitOps tool applying a site again may
 	// create the base before its handsets.
@@ -241,6 +244,23 @@ func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset
 	if len(baseProblems) > 0 {
 		res.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
 	}
+	if fw := base.Spec.Firmware; fw != nil {
+		var problems []string
+		for _, img := range []struct {
+			field string
+			spec  *dectv1alpha1.FirmwareImage
+			dst   *string
+		}{{"spec.firmware.manager", fw.Manager, &doc.Firmware.Manager}, {"spec.firmware.bases", fw.Bases, &doc.Firmware.Bases}} {
+			url, problem := firmwareURL(img.field, img.spec, in.ServerURL)
+			if problem != "" {
+				problems = append(problems, problem)
+			}
+			*img.dst = url
+		}
+		if len(problems) > 0 && res.BaseProblem == nil {
+			res.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonInvalidSettings, Message: strings.Join(problems, "; ")}
+		}
+	}
 
 	assignSlots(in, previous, !holdUntil(in).IsZero(), res)
 	if err := validate(previous, profile, res); err != nil {
@@ -260,6 +280,20 @@ func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset
 	doc.Registration.WindowSeconds = res.Window.Duration
 	res.Reserved = len(reservations(doc)) > 0
 	return nil
+}
+
+// firmwareURL is where the device downloads an image: its URL, or the file's address
+// on the provisioning server.
+func firmwareURL(field string, img *dectv1alpha1.FirmwareImage, serverURL string) (string, string) {
+	switch {
+	case img == nil:
+		return "", ""
+	case img.URL != "":
+		return img.URL, ""
+	case serverURL == "":
+		return "", fmt.Sprintf("%s.file: the provisioning server's URL is not known (the manager's --server-url), so the device cannot be told where %s is", field, img.File)
+	}
+	return strings.TrimSuffix(serverURL, "/") + "/firmware/" + img.File, ""
 }
 
 // reopenTime is when the reopen-window annotation's current value was first acted on.

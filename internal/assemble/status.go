@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/window"
 )
@@ -93,8 +94,54 @@ func Status(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, res *R
 	}
 	p.setDelivered(&st.Conditions, base.Generation, base.Status.LastDelivery, file.Generation, "the current file")
 	p.setProtected(&st.Conditions, base)
+	p.setFirmware(&st.Conditions, base.Generation, res, base.Status.LastDelivery)
 	out.Base = *st
 	return out
+}
+
+// setFirmware says whether the device runs the firmware it should: the pinned image, and
+// one that does what the base asks (IPUI pre-registration needs MinIPUIFirmware).
+func (p Policy) setFirmware(conds *[]metav1.Condition, gen int64, res *Result, d *dectv1alpha1.Delivery) {
+	pinned := res.Document.Firmware.Manager
+	running := ""
+	if d != nil {
+		running = d.Firmware
+	}
+	note := ""
+	if len(pinned) > gigaset.KnownFirmwareURL {
+		note = fmt.Sprintf(" (its URL has %d characters; URLs of up to %d are known to work)", len(pinned), gigaset.KnownFirmwareURL)
+	}
+	expect, known := gigaset.FirmwareVersion(pinned)
+	if build, ok := gigaset.FirmwareBuild(running); ok && build < gigaset.MinIPUIFirmware && res.Reserved {
+		msg := fmt.Sprintf("the device runs firmware %s: IPUI pre-registration needs %d or newer, so handsets with IPUIs will not register by themselves", running, gigaset.MinIPUIFirmware)
+		if pinned != "" {
+			msg += "; it is pinned to " + pinned + note
+		} else {
+			msg += "; pin a newer image in spec.firmware.manager"
+		}
+		p.set(conds, gen, dectv1alpha1.ConditionFirmware, metav1.ConditionFalse, dectv1alpha1.ReasonFirmwareTooOld, msg)
+		return
+	}
+	switch {
+	case pinned == "" && running == "":
+		meta.RemoveStatusCondition(conds, dectv1alpha1.ConditionFirmware)
+	case pinned == "":
+		p.set(conds, gen, dectv1alpha1.ConditionFirmware, metav1.ConditionTrue, dectv1alpha1.ReasonFirmwareNotPinned,
+			fmt.Sprintf("the device runs firmware %s; none is pinned", running))
+	case known && running == expect:
+		p.set(conds, gen, dectv1alpha1.ConditionFirmware, metav1.ConditionTrue, dectv1alpha1.ReasonFirmwareAsPinned,
+			fmt.Sprintf("the device runs firmware %s, as pinned%s", running, note))
+	case !known:
+		p.set(conds, gen, dectv1alpha1.ConditionFirmware, metav1.ConditionUnknown, dectv1alpha1.ReasonFirmwareUpdating,
+			fmt.Sprintf("pinned to %s, whose name does not say its version; the device reports %q%s", pinned, running, note))
+	default:
+		shown := running
+		if shown == "" {
+			shown = "no version yet"
+		}
+		p.set(conds, gen, dectv1alpha1.ConditionFirmware, metav1.ConditionFalse, dectv1alpha1.ReasonFirmwareUpdating,
+			fmt.Sprintf("pinned to %s (firmware %s); the device reports %s: it downloads the image after it fetches its file%s", pinned, expect, shown, note))
+	}
 }
 
 // Stalled is the status of a base whose own settings leave no file to serve (a person

@@ -138,3 +138,47 @@ func TestStatusTellsOfAMovedSlot(t *testing.T) {
 		t.Errorf("slot %v, want 1", got.Slot)
 	}
 }
+
+func TestFirmwarePinning(t *testing.T) {
+	const server = "http://dect.example:8088/"
+	pin := func(b *dectv1alpha1.DectBase, file string) *dectv1alpha1.DectBase {
+		b.Spec.Firmware = &dectv1alpha1.Firmware{Manager: &dectv1alpha1.FirmwareImage{File: file}}
+		return b
+	}
+	withIPUI := []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}
+	for _, tc := range []struct {
+		name      string
+		base      *dectv1alpha1.DectBase
+		serverURL string
+		running   string
+		want      string // Firmware condition status/reason
+	}{
+		{"nothing pinned, nothing reported", base(), server, "", "<none>"},
+		{"nothing pinned", base(), server, "70.117.00.000.000", "True/NotPinned"},
+		{"pinned, device updating", pin(base(), "einsteiniwu117_70.bin"), server, "70.108.00.000.000", "False/UpdatePending"},
+		{"pinned and running", pin(base(), "einsteiniwu117_70.bin"), server, "70.117.00.000.000", "True/AsPinned"},
+		{"too old for IPUI pre-registration", base(), server, "70.089.00.000.000", "False/FirmwareTooOld"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.base.Status.LastDelivery = &dectv1alpha1.Delivery{Firmware: tc.running}
+			res := build(t, Input{Base: tc.base, Handsets: withIPUI, Secrets: secrets("1013"), ServerURL: tc.serverURL})
+			if tc.base.Spec.Firmware != nil && res.Document.Firmware.Manager != "http://dect.example:8088/firmware/einsteiniwu117_70.bin" {
+				t.Errorf("firmware URL %q", res.Document.Firmware.Manager)
+			}
+			st := Status(tc.base, withIPUI, res, Policy{Now: now})
+			if got := cond(st.Base.Conditions, dectv1alpha1.ConditionFirmware); got != tc.want {
+				t.Errorf("Firmware = %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("a file without the server's URL", func(t *testing.T) {
+		res := build(t, Input{Base: pin(base(), "einsteiniwu117_70.bin")})
+		if res.BaseProblem == nil || res.BaseProblem.Reason != dectv1alpha1.ReasonInvalidSettings || !strings.Contains(res.BaseProblem.Message, "--server-url") {
+			t.Errorf("base problem %+v, want InvalidSettings naming --server-url", res.BaseProblem)
+		}
+		if res.Document.Firmware.Manager != "" {
+			t.Errorf("firmware URL %q written without a server", res.Document.Firmware.Manager)
+		}
+	})
+}

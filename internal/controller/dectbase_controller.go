@@ -120,7 +120,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	res, err := assemble.Build(assemble.Input{
 		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets,
 		Stored: stored.file, PreviousOwners: ownersFromStatus(&base), HashKey: hashKey, Now: now,
-		HoldAbsent: r.policy(now).StallAfter,
+		HoldAbsent: r.policy(now).StallAfter, ServerURL: r.ServerURL,
 	})
 	var problem *assemble.Error
 	if errors.As(err, &problem) {

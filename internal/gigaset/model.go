@@ -24,6 +24,18 @@ type Document struct {
 	// Extra holds raw SYMB_ITEMs the model does not cover, rendered in the given
 	// order after the modelled items. None of them may address a modelled setting.
 	Extra []Item
+	// Firmware pins the images the device runs; empty URLs are not written.
+	Firmware Firmware
+}
+
+// Firmware names the firmware images the device downloads and runs, as the top-level
+// elements S_SPECIAL_DATA_SRV_IWU (the DECT Manager) and S_SPECIAL_DATA_SRV_SAT (the
+// base stations) of a production template (wazo-provd-plugins' N720 plugin). Each URL
+// must end with the image's file name (wazo-provd-plugins PR #141), e.g.
+// http://host/path/einsteiniwu117_70.bin; URLs of about 95 characters were reported to
+// work, the device's limit is unknown (docs/device.md).
+type Firmware struct {
+	Manager, Bases string
 }
 
 // Provider is SIP provider (PBX) profile 0, the only one every known template uses.

@@ -68,6 +68,7 @@ type parser struct {
 	dec      *xml.Decoder
 	mac      *rawItem
 	profile  *rawItem
+	firmware map[string]*rawItem // by element name
 	items    []rawItem
 	comments []rawComment
 	seq      int
@@ -186,10 +187,11 @@ func (ps *parser) start(state int, t xml.StartElement) (int, error) {
 		want = []string{"ID", "class", "value"}
 	case "MAC_ADDRESS":
 		want = []string{"value"}
-	case "PROFILE_NAME":
+	case "PROFILE_NAME", ElementFirmwareManager, ElementFirmwareBases:
 		want = []string{"class", "value"}
 	default:
-		return 0, ps.errorf("unexpected element <%s> in <Provider>; expected MAC_ADDRESS, PROFILE_NAME or SYMB_ITEM", name)
+		return 0, ps.errorf("unexpected element <%s> in <Provider>; expected MAC_ADDRESS, PROFILE_NAME, %s, %s or SYMB_ITEM",
+			name, ElementFirmwareManager, ElementFirmwareBases)
 	}
 	attrs := make(map[string]string, len(want))
 	for _, a := range t.Attr {
@@ -226,6 +228,17 @@ func (ps *parser) start(state int, t xml.StartElement) (int, error) {
 			return 0, ps.errorf("second <MAC_ADDRESS> (the first is on line %d)", ps.mac.line)
 		}
 		ps.mac = &it
+	case ElementFirmwareManager, ElementFirmwareBases:
+		if attrs["class"] != "string" {
+			return 0, ps.errorf("%s: class is %s; expected \"string\"", name, quoteInput(attrs["class"]))
+		}
+		if prev := ps.firmware[name]; prev != nil {
+			return 0, ps.errorf("second <%s> (the first is on line %d)", name, prev.line)
+		}
+		if ps.firmware == nil {
+			ps.firmware = map[string]*rawItem{}
+		}
+		ps.firmware[name] = &it
 	default:
 		if attrs["class"] != "string" {
 			return 0, ps.errorf("PROFILE_NAME: class is %s; expected \"string\"", quoteInput(attrs["class"]))
@@ -263,6 +276,16 @@ func (ps *parser) build() (*Document, error) {
 	d := &Document{MAC: ps.mac.value}
 	if ps.profile != nil {
 		d.ProfileName = ps.profile.value
+	}
+	for name, dst := range map[string]*string{ElementFirmwareManager: &d.Firmware.Manager, ElementFirmwareBases: &d.Firmware.Bases} {
+		if it := ps.firmware[name]; it != nil {
+			inner, opened := strings.CutPrefix(it.value, `"`)
+			url, closed := strings.CutSuffix(inner, `"`)
+			if !opened || !closed {
+				return nil, fmt.Errorf("line %d: %s: expected a URL in double quotes", it.line, name)
+			}
+			*dst = url
+		}
 	}
 	got, extras, err := ps.decodeItems()
 	if err != nil {

@@ -50,7 +50,7 @@ func TestParseRejectsMalformedDocuments(t *testing.T) {
 		{"two MACs", func(x string) string { return replaceOnce(t, x, "<PROFILE_NAME", mac+"<PROFILE_NAME") }, "line 5: second <MAC_ADDRESS> (the first is on line 4)"},
 		{"VERSION element", func(x string) string {
 			return replaceOnce(t, x, "<PROFILE_NAME", `<VERSION value="0101261200"/><PROFILE_NAME`)
-		}, "unexpected element <VERSION> in <Provider>; expected MAC_ADDRESS, PROFILE_NAME or SYMB_ITEM"},
+		}, "unexpected element <VERSION> in <Provider>; expected MAC_ADDRESS, PROFILE_NAME, S_SPECIAL_DATA_SRV_IWU, S_SPECIAL_DATA_SRV_SAT or SYMB_ITEM"},
 		{"namespaced item", func(x string) string { return replaceOnce(t, x, "<MAC_ADDRESS", `<xsi:SYMB_ITEM/><MAC_ADDRESS`) }, "unexpected element <http://www.w3.org/2001/XMLSchema-instance:SYMB_ITEM> in <Provider>"},
 		{"text in Provider", func(x string) string { return replaceOnce(t, x, "<MAC_ADDRESS", "oops<MAC_ADDRESS") }, `line 4: unexpected text "oops`},
 		{"child in item", func(x string) string {

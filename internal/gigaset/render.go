@@ -46,6 +46,14 @@ func Render(d *Document, p *Profile) (Rendered, error) {
 	pub.raw("\"/>\n" + itemIndent + `<PROFILE_NAME class="string" value="`)
 	pub.text(d.ProfileName, '"')
 	pub.raw("\"/>\n")
+	for _, fw := range []struct{ element, url string }{{ElementFirmwareManager, d.Firmware.Manager}, {ElementFirmwareBases, d.Firmware.Bases}} {
+		if fw.url == "" {
+			continue
+		}
+		pub.raw(itemIndent + "<" + fw.element + ` class="string" value='"`)
+		pub.text(fw.url, '\'')
+		pub.raw("\"'/>\n")
+	}
 
 	for i := range p.entries {
 		spec := p.specs[i]

@@ -56,6 +56,14 @@ func (v *validator) base() {
 	if msg := checkText(d.ProfileName, maxProfileName, false); msg != "" {
 		v.add(-1, "profileName", "%s", msg)
 	}
+	for field, url := range map[string]string{"firmware.manager": d.Firmware.Manager, "firmware.bases": d.Firmware.Bases} {
+		if url == "" {
+			continue
+		}
+		if msg := checkFirmwareURL(url); msg != "" {
+			v.add(-1, field, "%s", msg)
+		}
+	}
 	for i, e := range v.p.entries {
 		spec := v.p.specs[i]
 		if spec.perSlot() || !spec.group.present(d) {

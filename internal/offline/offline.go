@@ -44,7 +44,9 @@ type Set struct {
 	Bases    []dectv1alpha1.DectBase
 	Handsets []dectv1alpha1.Handset
 	Secrets  []corev1.Secret
-	origins  map[string]Origin // kind/namespace/name
+	// ServerURL is the operator's --server-url, where firmware files are served.
+	ServerURL string
+	origins   map[string]Origin // kind/namespace/name
 }
 
 func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
@@ -181,7 +183,7 @@ func Render(s *Set, now time.Time) ([]File, error) {
 			errs = append(errs, fmt.Errorf("%s: DectBase %s: %w", where, base.Name, err))
 			continue
 		}
-		res, err := assemble.Build(assemble.Input{Base: base, MAC: mac, Handsets: handsets, Secrets: secrets, Now: now})
+		res, err := assemble.Build(assemble.Input{Base: base, MAC: mac, Handsets: handsets, Secrets: secrets, Now: now, ServerURL: s.ServerURL})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: DectBase %s: %w", where, base.Name, err))
 			continue

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
@@ -585,4 +586,45 @@ func TestSubcommandsAcceptKubeconfigFlag(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A base pinned to a firmware image served from the server's firmware folder: the device
+// downloads it after fetching its file, reports the new version in its User-Agent, and
+// the DectBase's status (its Firmware column and condition) shows it.
+func TestFirmwarePinnedFromVolume(t *testing.T) {
+	t.Parallel()
+	sc := begin(t)
+	dev := sc.declareExample(func(b *dectv1alpha1.DectBase) {
+		b.Spec.Firmware = &dectv1alpha1.Firmware{Manager: &dectv1alpha1.FirmwareImage{File: firmwareImage}}
+	})
+	if dev.Firmware() == "70.117.00.000.000" {
+		t.Fatal("the simulated device runs the pinned firmware already; the test would prove nothing")
+	}
+	before := dev.UserAgent()
+	res := dev.fetchUntil("the firmware image", settle, func() error {
+		if dev.Firmware() != "70.117.00.000.000" {
+			return fmt.Errorf("the device runs %s; events %v", dev.Firmware(), dev.Events())
+		}
+		return nil
+	})
+	if res.Firmware == nil || res.Firmware.Bytes != int64(len(firmwareBytes())) {
+		t.Errorf("firmware download %+v, want the whole %d-byte image", res.Firmware, len(firmwareBytes()))
+	}
+	if after := dev.UserAgent(); after == before || !strings.Contains(after, "70.117.00.000.000") {
+		t.Errorf("User-Agent %q after the update (was %q)", after, before)
+	}
+	// The device's next fetches report the new version; status shows it.
+	dev.fetchUntil("the new firmware in status", settle, func() error {
+		var b dectv1alpha1.DectBase
+		if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: "office"}, &b); err != nil {
+			return err
+		}
+		if d := b.Status.LastDelivery; d == nil || d.Firmware != "70.117.00.000.000" {
+			return fmt.Errorf("lastDelivery %+v", d)
+		}
+		return nil
+	})
+	sc.waitBase("office", "the Firmware condition", settle, func(b *dectv1alpha1.DectBase) error {
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionFirmware, metav1.ConditionTrue, dectv1alpha1.ReasonFirmwareAsPinned, "70.117")
+	})
 }

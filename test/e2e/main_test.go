@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +14,22 @@ import (
 // stack is the one API server, manager and provisioning server every test shares. Each
 // test works in a namespace of its own, with a base whose MAC no other test uses.
 var stack *testenv.Stack
+
+// firmwareDir holds firmwareImage, served by the server at /firmware/.
+var firmwareDir string
+
+// firmwareImage is a DECT Manager image in Gigaset's naming: firmware 70.117.
+const firmwareImage = "einsteiniwu117_70.bin"
+
+// firmwareBytes is the image's content: not a real image, 300 KB that a truncated
+// download could not pass for.
+func firmwareBytes() []byte {
+	b := make([]byte, 300_000)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	return b
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -29,6 +46,17 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	// The firmware folder the server serves, as a volume holding the images a user
+	// downloaded from Gigaset would be.
+	firmwareDir = filepath.Join(dir, "firmware")
+	if err := os.MkdirAll(firmwareDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	if err := os.WriteFile(filepath.Join(firmwareDir, firmwareImage), firmwareBytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	stack, err = testenv.Start(ctx, testenv.Options{
@@ -37,6 +65,7 @@ func run(m *testing.M) int {
 		DeliveryRecordInterval: time.Second,
 		// A missing Secret is waited for only briefly, so that tests see it stall.
 		ManagerArgs: []string{"--stall-after=3s"},
+		ServerArgs:  []string{"--firmware-dir=" + filepath.Join(dir, "firmware")},
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "e2e: "+format+"\n", args...)
 		},
