@@ -222,6 +222,10 @@ func (l *loader) document(origin Origin, doc []byte) []string {
 			skipped = append(skipped, l.document(origin, js)...)
 		}
 		return skipped
+	case sops && apiVersion == dectv1alpha1.GroupVersion.String():
+		l.errs = append(l.errs, fmt.Errorf("%s: %s is SOPS-encrypted: its settings are not secret and must be readable "+
+			"(encrypt only the data and stringData of Secrets, e.g. encrypted_regex: ^(data|stringData)$)", origin, kind))
+		return nil
 	case apiVersion == "v1" && kind == "Secret" && sops:
 		l.sealedSecret(origin, obj, "SOPS-encrypted", metadataOf(obj), dataKeys(obj, "data", "stringData"))
 		return nil
@@ -371,7 +375,7 @@ func isTemplate(data []byte) bool {
 	return false
 }
 
-// summarize lists skipped kinds compactly: "Deployment, 2 Service".
+// summarize lists skipped kinds compactly: "Deployment, 2 × Service".
 func summarize(kinds []string) string {
 	count := map[string]int{}
 	var order []string
@@ -570,6 +574,8 @@ func (s *Set) secretsFor(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Ha
 	for _, h := range handsets {
 		use("Handset "+h.Name, "SIP password", &h.Spec.SIP.PasswordSecretRef)
 	}
+	// The base first, then its handsets by name: the notes do not depend on read order.
+	slices.SortStableFunc(withheld, func(a, b Withheld) int { return cmp.Compare(a.Object, b.Object) })
 	return secrets, withheld
 }
 

@@ -274,6 +274,7 @@ func TestRenderNamesFileAndObject(t *testing.T) {
 		{"bad-mac.yaml", []string{"bad-mac.yaml (document 1)", "DectBase badmac", "MAC"}},
 		{"duplicate-mac.yaml", []string{"duplicate-mac.yaml (document 2)", "DectBase second", "MAC 7C2F80CA21E4 is already declared by DectBase default/first"}},
 		{"broken.yaml", []string{"broken.yaml (document 1)"}},
+		{"sops-handset.yaml", []string{"sops-handset.yaml (document 1)", "Handset is SOPS-encrypted", "encrypted_regex"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
