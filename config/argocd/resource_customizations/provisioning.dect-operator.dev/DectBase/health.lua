@@ -1,7 +1,8 @@
 -- Argo CD health check for the dect-operator kinds DectBase and Handset
 -- (provisioning.dect-operator.dev). One script serves both: their status has the same
 -- shape, observedGeneration plus the kstatus conditions Ready, Reconciling and Stalled,
--- and the domain condition Delivered.
+-- and the domain condition Delivered. Argo CD's built-in checks are one file per kind,
+-- so the same file is kept as DectBase/health.lua and Handset/health.lua.
 --
 -- It follows kstatus, the status model Flux uses:
 --   no status yet, or status.observedGeneration ~= metadata.generation  -> Progressing
