@@ -349,6 +349,10 @@ func (p Policy) notReady(conds *[]metav1.Condition, gen int64, reason, message s
 // returns true when it did.
 func (p Policy) setDelivered(conds *[]metav1.Condition, objGen int64, d *dectv1alpha1.Delivery, gen int64, what string) bool {
 	switch {
+	case gen == 0:
+		p.set(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonProgressing,
+			"nothing of this object has been rendered yet, so the device cannot have it")
+		return false
 	case d == nil:
 		p.set(conds, objGen, dectv1alpha1.ConditionDelivered, metav1.ConditionUnknown, dectv1alpha1.ReasonNeverFetched,
 			"the device has not fetched its file yet: check that it is told the provisioning server's URL (status.url of the DectBase)")
