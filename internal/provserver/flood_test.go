@@ -25,8 +25,7 @@ import (
 //
 // A server process (this test binary, re-run as TestFloodServerProcess) serves
 // the device's file on 127.0.0.1 and ::1 with GOMEMLIMIT=230MiB (90 % of a
-// 256 MiB container), the http.Server settings recommended for serve
-// (floodServer) and, in the "limited" case, a ConnLimiter. From 127.0.0.1 the
+// 256 MiB container), the http.Server settings of serve (floodServer) and, in the "limited" case, a ConnLimiter. From 127.0.0.1 the
 // benchmark makes 50,000 connection attempts, each sending an unfinished
 // request and staying open (up to 15,000 at a time, oldest closed first),
 // while a device on ::1 fetches its file with Digest every 100 ms. It reports
@@ -39,16 +38,17 @@ const (
 	floodGoMemLimit = "230MiB"
 )
 
-// floodServer is the http.Server configuration the flood runs against, the
-// one recommended for the devices' port.
+// floodServer is the http.Server the flood runs against: the values of
+// internal/server.DeviceServer, which production uses (that package imports
+// this one, so they are repeated here; keep them equal).
 func floodServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    8 << 10,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
 	}
 }
 

@@ -80,8 +80,8 @@ func TestGuardLockoutGrows(t *testing.T) {
 		}
 		e.clock.Advance(time.Millisecond)
 	}
-	// A success resets nothing for an address that is not the device's
-	// known one... until it succeeds: then it is known, and its lane fresh.
+	// Once the lock has run out, the right password gets in; the address is
+	// then known, and counts in the known lane, which starts fresh.
 	if code := e.succeed(attacker); code != 200 {
 		t.Fatalf("after the lockout: %d, want 200", code)
 	}

@@ -2,10 +2,13 @@ package provserver
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ConnLimiter caps the connections the server holds open, in total and per
@@ -72,6 +75,26 @@ func (c *ConnLimiter) Open() int {
 		n += k
 	}
 	return n
+}
+
+// Register registers the gauge of open connections and the counter of
+// refused ones (MetricConnectionsOpen, MetricConnectionsRefused) with reg.
+func (c *ConnLimiter) Register(reg prometheus.Registerer) error {
+	for _, col := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: MetricConnectionsOpen,
+			Help: "Connections open on the devices' ports.",
+		}, func() float64 { return float64(c.Open()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: MetricConnectionsRefused,
+			Help: "Connections closed at once because their source address (IPv4, or IPv6 /64) was at its cap.",
+		}, func() float64 { return float64(c.Refused()) }),
+	} {
+		if err := reg.Register(col); err != nil {
+			return fmt.Errorf("provserver: registering connection metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Refused returns the number of connections closed at once because their

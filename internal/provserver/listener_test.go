@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestSourceKey(t *testing.T) {
@@ -74,6 +76,13 @@ func TestLimitListenerPerSource(t *testing.T) {
 	}
 	if c.Refused() != 1 || c.Open() != 2 {
 		t.Errorf("refused %d, open %d; want 1, 2", c.Refused(), c.Open())
+	}
+	reg := prometheus.NewRegistry()
+	if err := c.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	if open, refused := metricValue(t, reg, MetricConnectionsOpen), metricValue(t, reg, MetricConnectionsRefused); open != 2 || refused != 1 {
+		t.Errorf("metrics: open %v, refused %v; want 2, 1", open, refused)
 	}
 	sa.Close()
 	sa.Close() // twice: released once
