@@ -58,8 +58,9 @@ type Options struct {
 	// another replica or from before a restart gets a stale challenge (never
 	// counted as a failure).
 	NonceKey []byte
-	// OnDelivery is called after each GET answered 200 or 304, from the
-	// request's goroutine: it must not block.
+	// OnDelivery is called after each GET answered 200, or 304 for the
+	// file's own ETag (not for "*"), from the request's goroutine: it must
+	// not block.
 	OnDelivery func(Delivery)
 	// Registry receives the metrics; nil leaves them unregistered.
 	Registry prometheus.Registerer
@@ -210,17 +211,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e, hidden = nil, true
 	}
 	if e == nil {
-		switch {
-		case hidden:
-		case isMAC:
+		if !hidden {
 			m.results[resultNotFound].Inc()
+		}
+		switch {
+		case hidden: // counted above, and not an unknown device
+		case isMAC:
 			h.metrics.unknownMAC.Inc()
 			h.unknown.recordMAC(key, src, r.Header.Get("User-Agent"), h.now())
-		default:
-			m.results[resultNotFound].Inc()
-			if !fetch {
-				break
-			}
+		case fetch:
 			target := r.RequestURI // as the client sent it
 			if target == "" {      // a request built in-process rather than read from the wire
 				target = r.URL.RequestURI()
