@@ -56,7 +56,10 @@ type Options struct {
 	// least digest.MinKeyLen random bytes, e.g. from a Secret) accept each
 	// other's nonces; nil means a random key per Handler, so a nonce from
 	// another replica or from before a restart gets a stale challenge (never
-	// counted as a failure).
+	// counted as a failure). The replay table stays per replica: with a
+	// shared key, a captured request can be replayed once to each other
+	// replica within NonceTTL, which yields the file that an eavesdropper on
+	// plain HTTP has read already.
 	NonceKey []byte
 	// OnDelivery is called after each GET answered 200, or 304 for the
 	// file's own ETag (not for "*"), from the request's goroutine: it must
