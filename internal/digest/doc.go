@@ -15,9 +15,14 @@
 //     body, adding nothing).
 //   - userhash=false only: the user names here (a device's MAC, a configured
 //     name) are not secret, and hashed user names would need a lookup table.
-//   - Nonces carry their issue time and an HMAC (key from crypto/rand, one per
-//     Server) over the realm and a caller-chosen scope, so verifying one needs
-//     no storage and a nonce issued for one device cannot be used for another.
+//   - Nonces carry their issue time and an HMAC over the realm and a
+//     caller-chosen scope, so verifying one needs no storage and a nonce issued
+//     for one device cannot be used for another. The key comes from
+//     crypto/rand per Server, or from Config.Key: replicas given the same key
+//     accept each other's nonces. A right digest over a nonce this key did not
+//     sign (an earlier process, another replica) is answered ErrStale, never
+//     a failure, so a restart or a load balancer never looks like a wrong
+//     password; a wrong digest is ErrCredentials whatever the nonce.
 //     Only nonces that have authenticated a request are remembered, with the
 //     highest nonce count seen, to refuse replays; that table is bounded.
 //   - Every comparison involving credentials uses crypto/subtle.

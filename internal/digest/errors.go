@@ -14,6 +14,8 @@ var (
 	ErrMismatch = errors.New("digest: credentials do not match the request")
 	// ErrNonce: the nonce was not issued by this server for this realm and
 	// scope (forged, damaged, from another instance, or for another device).
+	// Verify does not return it: it answers such a nonce with ErrStale when
+	// the digest is right and ErrCredentials when it is not.
 	ErrNonce = errors.New("digest: unknown nonce")
 	// ErrCredentials: no identity matches the user name and password.
 	ErrCredentials = errors.New("digest: wrong user name or password")

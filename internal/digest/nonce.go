@@ -2,6 +2,7 @@ package digest
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -42,6 +43,11 @@ type nonceMinter struct {
 
 func newNonceMinter(realm string, key []byte) *nonceMinter {
 	m := &nonceMinter{realm: realm}
+	// A random start keeps replicas sharing a key from minting equal nonces
+	// in the same nanosecond.
+	var seq [8]byte
+	rand.Read(seq[:])
+	m.seq.Store(binary.BigEndian.Uint64(seq[:]))
 	k := append([]byte(nil), key...)
 	m.macs.New = func() any { return hmac.New(sha256.New, k) }
 	return m

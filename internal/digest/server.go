@@ -1,7 +1,9 @@
 package digest
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
@@ -32,7 +34,15 @@ type Config struct {
 	Now func() time.Time
 	// MaxNonces bounds the replay table; 0 means DefaultMaxNonces.
 	MaxNonces int
+	// Key signs the nonces and derives the opaque value. Servers given the
+	// same Key (and Realm) accept each other's nonces, so replicas behind one
+	// Service behave as one server. It must hold at least MinKeyLen bytes of
+	// secret random data; nil means a fresh random key per Server.
+	Key []byte
 }
+
+// MinKeyLen is the shortest Config.Key accepted.
+const MinKeyLen = 32
 
 // Identity is a user name and password that Verify accepts.
 type Identity struct {
@@ -66,8 +76,11 @@ type Server struct {
 	tail  string // after the nonce: its closing quote and the opaque
 }
 
-// NewServer returns a Server with a fresh random key, so nonces from an earlier
-// process (or another replica) are refused with ErrNonce.
+// NewServer returns a Server signing its nonces with c.Key, or with a fresh
+// random key when c.Key is nil. A nonce signed with another key (an earlier
+// process, another replica) never authenticates: with an otherwise correct
+// digest Verify answers ErrStale, so that the client retries with the fresh
+// nonce of a stale challenge.
 func NewServer(c Config) (*Server, error) {
 	if c.Realm == "" {
 		return nil, errors.New("digest: realm is empty, expected printable ASCII")
@@ -76,6 +89,9 @@ func NewServer(c Config) (*Server, error) {
 		if c.Realm[i] < 0x20 || c.Realm[i] > 0x7e {
 			return nil, fmt.Errorf("digest: realm has a non-printable or non-ASCII byte at %d, expected printable ASCII", i)
 		}
+	}
+	if c.Key != nil && len(c.Key) < MinKeyLen {
+		return nil, fmt.Errorf("digest: Key has %d bytes, expected at least %d", len(c.Key), MinKeyLen)
 	}
 	if c.NonceTTL < 0 || c.MaxNonces < 0 {
 		return nil, errors.New("digest: NonceTTL and MaxNonces must not be negative")
@@ -89,16 +105,20 @@ func NewServer(c Config) (*Server, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	var key [32]byte
-	var opaque [12]byte
-	rand.Read(key[:]) // never fails (crypto/rand, Go 1.24+)
-	rand.Read(opaque[:])
+	key := c.Key
+	if key == nil {
+		key = make([]byte, MinKeyLen)
+		rand.Read(key) // never fails (crypto/rand, Go 1.24+)
+	}
+	// Two subkeys, so that the opaque (sent in clear) says nothing about the
+	// nonce key; both are the same on servers sharing Key.
+	nonceKey, opaque := deriveKey(key, "nonce"), deriveKey(key, "opaque")
 	s := &Server{
 		realm:  c.Realm,
 		ttl:    c.NonceTTL,
 		now:    c.Now,
-		opaque: base64.RawURLEncoding.EncodeToString(opaque[:]),
-		nonces: newNonceMinter(c.Realm, key[:]),
+		opaque: base64.RawURLEncoding.EncodeToString(opaque[:12]),
+		nonces: newNonceMinter(c.Realm, nonceKey),
 		replay: newReplayTable(c.MaxNonces, int64(c.NonceTTL)),
 	}
 	for i, alg := range [...]Algorithm{SHA256, MD5} {
@@ -128,11 +148,15 @@ func (s *Server) Challenges(scope string, stale bool) []string {
 // accepted for it, and returns the index in ids of the identity that matched.
 //
 // The checks run in an order that leaks nothing to a client without the
-// password: the form (algorithm, qop=auth, userhash) first, then realm, URI and
-// opaque, then the nonce's signature and scope; only then the digest, which is
-// computed for every identity, and compared, in constant time. A right digest
-// with an expired nonce gives ErrStale; with a nonce count that does not
-// increase, ErrReplay. Errors wrap the package's sentinel errors.
+// password: the form (algorithm, qop=auth, userhash) first, then realm and
+// URI; then the digest, which is computed for every identity, and compared, in
+// constant time. A wrong digest gives ErrCredentials whatever the nonce. A
+// right digest with a nonce this server's key did not sign (another replica's
+// key, a process before a restart, another scope, damaged), with another
+// opaque, with an issue time in the future, or with an expired nonce gives
+// ErrStale: the client knows the password and only needs a fresh nonce. With a
+// nonce count that does not increase it gives ErrReplay. Errors wrap the
+// package's sentinel errors.
 func (s *Server) Verify(c *Credentials, r Request, ids []Identity) (int, error) {
 	switch {
 	case c.UserHash:
@@ -150,16 +174,22 @@ func (s *Server) Verify(c *Credentials, r Request, ids []Identity) (int, error) 
 	if subtle.ConstantTimeCompare([]byte(c.URI), []byte(r.URI)) != 1 {
 		return -1, fmt.Errorf("%w: uri is not the request-target", ErrMismatch)
 	}
+	// A nonce or opaque from elsewhere is no reason to skip the digest: a
+	// client with the right password must learn that it only needs a fresh
+	// nonce (stale), and one without must get the same ErrCredentials as
+	// with a good nonce, so that a forged nonce gains nothing.
+	var foreign error
 	if c.Opaque != "" && subtle.ConstantTimeCompare([]byte(c.Opaque), []byte(s.opaque)) != 1 {
-		return -1, fmt.Errorf("%w: opaque", ErrMismatch)
+		foreign = fmt.Errorf("%w: opaque of another key (another replica or an earlier process)", ErrStale)
 	}
 	issued, key, err := s.nonces.check(c.Nonce, r.Scope)
-	if err != nil {
-		return -1, err
-	}
 	now := s.now().UnixNano()
-	if issued-now > int64(maxClockSkew) {
-		return -1, fmt.Errorf("%w: issued in the future", ErrNonce)
+	switch {
+	case foreign != nil:
+	case err != nil:
+		foreign = fmt.Errorf("%w: nonce not signed by this key for this realm and URL (another replica, an earlier process, or damaged)", ErrStale)
+	case issued-now > int64(maxClockSkew):
+		foreign = fmt.Errorf("%w: nonce issued in the future", ErrStale)
 	}
 
 	var got [32]byte
@@ -179,6 +209,9 @@ func (s *Server) Verify(c *Credentials, r Request, ids []Identity) (int, error) 
 	if match < 0 {
 		return -1, ErrCredentials
 	}
+	if foreign != nil {
+		return -1, foreign
+	}
 	if now-issued > int64(s.ttl) {
 		return -1, fmt.Errorf("%w: older than %v", ErrStale, s.ttl)
 	}
@@ -186,4 +219,11 @@ func (s *Server) Verify(c *Credentials, r Request, ids []Identity) (int, error) 
 		return -1, err
 	}
 	return match, nil
+}
+
+// deriveKey returns HMAC-SHA256(key, "dect-operator digest "+label).
+func deriveKey(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("dect-operator digest " + label))
+	return m.Sum(nil)
 }

@@ -127,18 +127,22 @@ func TestVerify(t *testing.T) {
 			{advance: DefaultNonceTTL, user: user, pass: password, nc: 1, wantID: 0},
 		}},
 		{"nonce from the future (clock stepped back)", 0, mac, []step{
-			{advance: -2 * maxClockSkew, user: user, pass: password, nc: 1, want: ErrNonce},
+			{advance: -2 * maxClockSkew, user: user, pass: password, nc: 1, want: ErrStale},
 		}},
-		{"nonce for another device", 0, "0004F2000001", []step{{user: user, pass: password, nc: 1, want: ErrNonce}}},
+		{"nonce from the future, wrong password", 0, mac, []step{
+			{advance: -2 * maxClockSkew, user: user, pass: "wrong", nc: 1, want: ErrCredentials},
+		}},
+		{"nonce for another device, right password: stale", 0, "0004F2000001", []step{{user: user, pass: password, nc: 1, want: ErrStale}}},
+		{"nonce for another device, wrong password", 0, "0004F2000001", []step{{user: user, pass: "wrong", nc: 1, want: ErrCredentials}}},
 		{"tampered nonce", 0, mac, []step{{user: user, pass: password, nc: 1, mutate: func(c *Credentials, _ *Request) {
 			c.Nonce = flip(c.Nonce, 3)
-		}, want: ErrNonce}}},
+		}, want: ErrCredentials}}},
 		{"garbled nonce", 0, mac, []step{{user: user, pass: password, nc: 1, mutate: func(c *Credentials, _ *Request) {
 			c.Nonce = strings.Repeat("!", nonceLen)
-		}, want: ErrNonce}}},
+		}, want: ErrCredentials}}},
 		{"short nonce", 0, mac, []step{{user: user, pass: password, nc: 1, mutate: func(c *Credentials, _ *Request) {
 			c.Nonce = c.Nonce[:10]
-		}, want: ErrNonce}}},
+		}, want: ErrCredentials}}},
 		{"another realm", 0, mac, []step{{user: user, pass: password, nc: 1, mutate: func(c *Credentials, _ *Request) {
 			c.Realm = "other"
 		}, want: ErrMismatch}}},
@@ -153,7 +157,7 @@ func TestVerify(t *testing.T) {
 		}, want: ErrCredentials}}},
 		{"wrong opaque", 0, mac, []step{{user: user, pass: password, nc: 1, mutate: func(c *Credentials, _ *Request) {
 			c.Opaque = "x"
-		}, want: ErrMismatch}}},
+		}, want: ErrStale}}},
 		{"no opaque is accepted", 0, mac, []step{{user: user, pass: password, nc: 1, mutate: func(c *Credentials, _ *Request) {
 			c.Opaque = ""
 		}, wantID: 0}}},
@@ -227,16 +231,54 @@ func TestVerifyWithoutIdentities(t *testing.T) {
 	}
 }
 
-// Nonces from another Server (another process, or a restart) are refused:
-// each has its own key.
+// A nonce from another Server (another process, a restart, a replica with
+// another key) never authenticates; with the right password the answer is
+// ErrStale (the client only needs a fresh nonce), with a wrong one
+// ErrCredentials, as with a good nonce. Servers sharing a Key accept each
+// other's nonces.
 func TestNonceFromAnotherServer(t *testing.T) {
 	clk := newClock()
-	a, b := newTestServer(t, clk), newTestServer(t, clk)
-	c := answer(t, a.Challenges(mac, false)[0], user, password, 1)
-	// Same realm, so only the key differs; the opaque would differ too.
-	c.Opaque = ""
-	if _, err := b.Verify(c, Request{Method: "GET", URI: uri, Scope: mac}, ids); !errors.Is(err, ErrNonce) {
-		t.Errorf("Verify on another server: %v, want ErrNonce", err)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	newServer := func(key []byte) *Server {
+		s, err := NewServer(Config{Realm: "dect", Now: clk.Now, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	req := Request{Method: "GET", URI: uri, Scope: mac}
+	tests := []struct {
+		name       string
+		keyA, keyB []byte
+		pass       string
+		noOpaque   bool
+		want       error // nil: accepted
+	}{
+		{"random keys, right password", nil, nil, password, false, ErrStale},
+		{"random keys, right password, no opaque", nil, nil, password, true, ErrStale},
+		{"random keys, wrong password", nil, nil, "wrong", false, ErrCredentials},
+		{"different keys, right password", key, []byte("another key, 32 bytes long......"), password, false, ErrStale},
+		{"shared key", key, key, password, false, nil},
+		{"shared key, wrong password", key, key, "wrong", false, ErrCredentials},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newServer(tc.keyA), newServer(tc.keyB)
+			c := answer(t, a.Challenges(mac, false)[0], user, tc.pass, 1)
+			if tc.noOpaque {
+				c.Opaque = ""
+			}
+			_, err := b.Verify(c, req, ids)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("Verify on the other server: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeyTooShort(t *testing.T) {
+	if _, err := NewServer(Config{Realm: "dect", Key: make([]byte, MinKeyLen-1)}); err == nil {
+		t.Error("NewServer accepted a 31-byte key")
 	}
 }
 

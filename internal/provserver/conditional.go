@@ -3,9 +3,10 @@ package provserver
 // noneMatch reports whether If-None-Match header values match etag (a strong
 // entity tag, quoted), using the weak comparison RFC 9110 section 13.1.2
 // prescribes for If-None-Match: W/"x" matches "x", and "*" matches any current
-// representation. A malformed element matches nothing, so a bad header leads to
-// a full 200 rather than a wrong 304. It does not allocate.
-func noneMatch(values []string, etag string) bool {
+// representation. exact reports whether a listed entity tag itself matched, as
+// opposed to "*" only. A malformed element matches nothing, so a bad header
+// leads to a full 200 rather than a wrong 304. It does not allocate.
+func noneMatch(values []string, etag string) (matched, exact bool) {
 	for _, v := range values {
 		for i := 0; i < len(v); {
 			switch c := v[i]; {
@@ -13,7 +14,9 @@ func noneMatch(values []string, etag string) bool {
 				i++
 				continue
 			case c == '*':
-				return true
+				matched = true
+				i++
+				continue
 			}
 			if len(v)-i >= 2 && v[i] == 'W' && v[i+1] == '/' {
 				i += 2
@@ -27,7 +30,7 @@ func noneMatch(values []string, etag string) bool {
 					break // unterminated: nothing more to match in this value
 				}
 				if v[i:end+1] == etag {
-					return true
+					return true, true
 				}
 				i = end + 1
 			}
@@ -37,5 +40,5 @@ func noneMatch(values []string, etag string) bool {
 			}
 		}
 	}
-	return false
+	return matched, false
 }

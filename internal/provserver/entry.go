@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/dect-operator/dect-operator/internal/digest"
@@ -74,7 +75,7 @@ type served struct {
 	identities []digest.Identity
 	// probeExempt: a wrong password for the user name MAC is the device trying
 	// its built-in identity, which this base does not accept anyway; it is not
-	// counted as a failure, so the device's normal sequence never throttles.
+	// counted as a failure, so the device's normal sequence never locks out.
 	probeExempt bool
 	// metrics caches the per-base metrics of the last handler that served
 	// this entry, so the hot path needs no map lookup.
@@ -125,7 +126,10 @@ func newServed(e Entry) (*served, error) {
 	if e.Auth.MACID != "" {
 		s.identities = append(s.identities, digest.Identity{Username: e.MAC, Password: e.Auth.MACID})
 	}
-	s.probeExempt = e.Auth.MACID == "" && e.Auth.Username != e.MAC
+	// Case-insensitive, as the handler's test of the user name: a configured
+	// user name that is the MAC in lower case is a real identity, and guesses
+	// at its password must count.
+	s.probeExempt = e.Auth.MACID == "" && !strings.EqualFold(e.Auth.Username, e.MAC)
 	return s, nil
 }
 

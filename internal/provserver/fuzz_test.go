@@ -77,7 +77,7 @@ func FuzzRequestPath(f *testing.F) {
 	if err := store.Set(open); err != nil {
 		f.Fatal(err)
 	}
-	allowed := map[int]bool{200: true, 304: true, 401: true, 403: true, 404: true, 405: true, 429: true}
+	allowed := map[int]bool{200: true, 304: true, 401: true, 404: true, 405: true, 429: true}
 	fwDir := f.TempDir()
 	if err := os.WriteFile(filepath.Join(fwDir, "einsteiniwu117_70.bin"), []byte("image"), 0o644); err != nil {
 		f.Fatal(err)
@@ -107,7 +107,7 @@ func FuzzRequestPath(f *testing.F) {
 			}
 		}
 		// A fresh handler each time, so that a failure does not depend on
-		// what earlier inputs left in the throttle or the replay table.
+		// what earlier inputs left in the guard or the replay table.
 		h, err := NewHandler(store, Options{PathPrefix: "/dect", FirmwareDir: fwDir})
 		if err != nil {
 			t.Fatal(err)
@@ -174,6 +174,36 @@ func FuzzFirmwareName(f *testing.F) {
 		}
 		if path != "/dect"+FirmwarePath+name || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." || name[0] == '.' || !strings.HasSuffix(name, ".bin") || len(name) > maxFirmwareName || filepath.Base(name) != name {
 			t.Fatalf("firmwareName(%q) accepted %q", path, name)
+		}
+	})
+}
+
+// FuzzNoneMatch: an exact match implies a match; a header that lists the ETag
+// itself, or its weak form, as one element matches exactly; "*" alone matches
+// but not exactly; a header without "*" and without the tag never matches.
+func FuzzNoneMatch(f *testing.F) {
+	const etag = `"abc"`
+	for _, s := range []string{`*`, `"abc"`, `W/"abc"`, `"x", "abc"`, `"abc`, `, ,*`, `W/`, `"a""abc"`} {
+		f.Add(s, "")
+	}
+	f.Fuzz(func(t *testing.T, v1, v2 string) {
+		values := []string{v1}
+		if v2 != "" {
+			values = append(values, v2)
+		}
+		matched, exact := noneMatch(values, etag)
+		if exact && !matched {
+			t.Fatalf("%q: exact without a match", values)
+		}
+		joined := strings.Join(values, ",")
+		if exact && !strings.Contains(joined, etag) {
+			t.Fatalf("%q: exact match without the tag", values)
+		}
+		if matched && !exact && !strings.Contains(joined, "*") {
+			t.Fatalf("%q: a match that is neither the tag nor *", values)
+		}
+		if m, e := noneMatch([]string{v1 + ", " + etag}, etag); !strings.Contains(v1, `"`) && (!m || !e) {
+			t.Fatalf("%q followed by the tag: matched %v exact %v", v1, m, e)
 		}
 	})
 }

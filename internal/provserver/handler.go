@@ -22,19 +22,19 @@ const (
 	DefaultRealm         = "dect-operator"
 	DefaultNonceTTL      = digest.DefaultNonceTTL
 	DefaultFailureLimit  = 10
-	DefaultFailureWindow = 5 * time.Minute
-	DefaultCooldown      = 5 * time.Minute
+	DefaultFailureWindow = 24 * time.Hour
+	DefaultCooldown      = time.Minute
+	DefaultMaxCooldown   = time.Hour
 )
 
 // Bounds on the memory of the handler's tables.
 const (
-	maxThrottled       = 4096 // clients tracked for failed authentications
 	maxUnknownDevices  = 256
 	maxUnknownRequests = 256
 )
 
 // Options configure a Handler. The zero value is usable: no prefix, default
-// realm, nonce lifetime and throttling, no callback, unregistered metrics.
+// realm, nonce lifetime and guessing lockout, no callback, unregistered metrics.
 type Options struct {
 	// PathPrefix is put before "/<MAC>.xml", e.g. "/dect"; "" or "/" for none.
 	PathPrefix string
@@ -44,14 +44,26 @@ type Options struct {
 	NonceTTL time.Duration
 	// Now returns the current time; nil means time.Now. Tests pass a fake.
 	Now func() time.Time
-	// FailureLimit failed authentications from one client within
-	// FailureWindow put it in a Cooldown during which it gets 429. 0 means the
-	// defaults (10 in 5 minutes, 5 minutes); a negative FailureLimit disables
-	// throttling.
-	FailureLimit            int
-	FailureWindow, Cooldown time.Duration
-	// OnDelivery is called after each GET answered 200 or 304, from the
-	// request's goroutine: it must not block.
+	// Guessing lockout, per MAC and lane (see the package documentation):
+	// FailureLimit failures in a row lock the lane for Cooldown, each further
+	// failure for twice as long as the previous one, up to MaxCooldown; a lane
+	// without a failure for FailureWindow is forgotten. 0 means the defaults
+	// (10, 1 minute, 1 hour, 24 hours); a negative FailureLimit disables the
+	// lockout.
+	FailureLimit                         int
+	FailureWindow, Cooldown, MaxCooldown time.Duration
+	// NonceKey signs the Digest nonces. Replicas given the same key (at
+	// least digest.MinKeyLen random bytes, e.g. from a Secret) accept each
+	// other's nonces; nil means a random key per Handler, so a nonce from
+	// another replica or from before a restart gets a stale challenge (never
+	// counted as a failure). The replay table stays per replica: with a
+	// shared key, a captured request can be replayed once to each other
+	// replica within NonceTTL, which yields the file that an eavesdropper on
+	// plain HTTP has read already.
+	NonceKey []byte
+	// OnDelivery is called after each GET answered 200, or 304 for the
+	// file's own ETag (not for "*"), from the request's goroutine: it must
+	// not block.
 	OnDelivery func(Delivery)
 	// Registry receives the metrics; nil leaves them unregistered.
 	Registry prometheus.Registerer
@@ -79,7 +91,7 @@ type Handler struct {
 	prefix     string
 	now        func() time.Time
 	digest     *digest.Server
-	throttle   *throttle // nil when disabled
+	guard      *guard // nil when disabled
 	unknown    *unknown
 	metrics    *metrics
 	onDelivery func(Delivery)
@@ -109,10 +121,10 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.FailureWindow < 0 || opts.Cooldown < 0 || opts.NonceTTL < 0 {
-		return nil, errors.New("provserver: FailureWindow, Cooldown and NonceTTL must not be negative")
+	if opts.FailureWindow < 0 || opts.Cooldown < 0 || opts.MaxCooldown < 0 || opts.NonceTTL < 0 {
+		return nil, errors.New("provserver: FailureWindow, Cooldown, MaxCooldown and NonceTTL must not be negative")
 	}
-	ds, err := digest.NewServer(digest.Config{Realm: opts.Realm, NonceTTL: opts.NonceTTL, Now: opts.Now})
+	ds, err := digest.NewServer(digest.Config{Realm: opts.Realm, NonceTTL: opts.NonceTTL, Now: opts.Now, Key: opts.NonceKey})
 	if err != nil {
 		return nil, fmt.Errorf("provserver: %w", err)
 	}
@@ -125,7 +137,7 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 		onDelivery: opts.OnDelivery,
 	}
 	if opts.FailureLimit >= 0 {
-		limit, window, cooldown := opts.FailureLimit, opts.FailureWindow, opts.Cooldown
+		limit, window, cooldown, maxCooldown := opts.FailureLimit, opts.FailureWindow, opts.Cooldown, opts.MaxCooldown
 		if limit == 0 {
 			limit = DefaultFailureLimit
 		}
@@ -135,7 +147,13 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 		if cooldown == 0 {
 			cooldown = DefaultCooldown
 		}
-		h.throttle = newThrottle(limit, window, cooldown, maxThrottled)
+		if maxCooldown == 0 {
+			maxCooldown = max(DefaultMaxCooldown, cooldown)
+		}
+		if maxCooldown < cooldown {
+			return nil, errors.New("provserver: MaxCooldown must not be below Cooldown")
+		}
+		h.guard = newGuard(limit, cooldown, maxCooldown, window, store)
 	}
 	if h.metrics, err = newMetrics(opts.Registry); err != nil {
 		return nil, err
@@ -187,9 +205,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src := clientAddr(r)
+	hidden := false
+	if e != nil && !e.allows(src) {
+		// A configured MAC asked from outside its allowed prefixes gets the
+		// answer of an unknown MAC, so that an outsider cannot tell which MACs
+		// exist; it is counted for the base (forbidden), not listed as unknown.
+		m.results[resultForbidden].Inc()
+		e, hidden = nil, true
+	}
 	if e == nil {
-		m.results[resultNotFound].Inc()
+		if !hidden {
+			m.results[resultNotFound].Inc()
+		}
 		switch {
+		case hidden: // counted above, and not an unknown device
 		case isMAC:
 			h.metrics.unknownMAC.Inc()
 			h.unknown.recordMAC(key, src, r.Header.Get("User-Agent"), h.now())
@@ -203,11 +232,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound)
 		return
 	}
-	if !e.allows(src) {
-		m.results[resultForbidden].Inc()
-		writeStatus(w, http.StatusForbidden)
-		return
-	}
 	if e.Auth.Enabled() {
 		if res, ok := h.authenticate(w, r, e, src); !ok {
 			m.results[res].Inc()
@@ -218,9 +242,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr["Etag"] = e.etagHeader
 	hdr["Cache-Control"] = noStore
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 && noneMatch(inm, e.etag) {
+	delivered := true
+	if matched, exact := noneMatch(r.Header["If-None-Match"], e.etag); matched {
 		w.WriteHeader(http.StatusNotModified)
 		m.results[resultNotModified].Inc()
+		// "*" matches any file: it says nothing about which one the device
+		// has, so only a listed ETag that is this file's records a delivery.
+		delivered = exact
 	} else {
 		hdr["Content-Type"] = xmlType
 		hdr["Content-Length"] = e.lenHeader
@@ -230,16 +258,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		m.results[resultOK].Inc()
 	}
-	if r.Method == http.MethodGet {
+	if r.Method == http.MethodGet && delivered {
 		h.deliver(e, m, src, r)
 	}
 }
 
-// authenticate checks the throttle and the Digest credentials of r. When they
-// do not pass, it has written the response and returns the result to count.
+// authenticate checks the guessing lockout and the Digest credentials of r.
+// When they do not pass, it has written the response and returns the result to
+// count.
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, e *served, src netip.Addr) (result, bool) {
 	now := h.now()
-	if wait, blocked := h.throttle.blocked(src, now); blocked {
+	if wait, blocked := h.guard.blocked(e, src, now); blocked {
 		// Round up: a client that waits exactly Retry-After must not be early.
 		secs := int64((wait + time.Second - 1) / time.Second)
 		w.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
@@ -264,6 +293,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, e *served
 		_, err = h.digest.Verify(&creds, digest.Request{Method: r.Method, URI: uri, Scope: e.MAC}, e.identities)
 	}
 	if err == nil {
+		h.guard.succeed(e, src)
 		return resultOK, true
 	}
 	stale := errors.Is(err, digest.ErrStale)
@@ -271,7 +301,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, e *served
 	// trying the built-in identity of a base that does not accept it.
 	probe := e.probeExempt && errors.Is(err, digest.ErrCredentials) && strings.EqualFold(creds.Username, e.MAC)
 	if !stale && !probe {
-		h.throttle.fail(src, now)
+		h.guard.fail(e, src, now)
 	}
 	h.challenge(w, e, stale)
 	return resultUnauthorized, false
@@ -324,7 +354,7 @@ var statusResponses = map[int]statusResponse{}
 
 func init() {
 	for _, code := range []int{
-		http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusUnauthorized, http.StatusNotFound,
 		http.StatusMethodNotAllowed, http.StatusTooManyRequests, http.StatusInternalServerError,
 	} {
 		body := []byte(strings.ToLower(http.StatusText(code)) + "\n")

@@ -212,9 +212,16 @@ func TestDigestFailures(t *testing.T) {
 			e.clock.Advance(DefaultNonceTTL + time.Second)
 			return e.do(req{header: http.Header{"Authorization": {a}}}).Result()
 		}, false},
-		{"nonce issued for another MAC", func(t *testing.T, e *env) *http.Response {
+		// A nonce this server did not sign for this MAC never authenticates;
+		// with the right password the client only needs a fresh one.
+		{"nonce issued for another MAC, right password: stale", func(t *testing.T, e *env) *http.Response {
 			h := first401(t, e, "/"+otherMAC+".xml")
 			a := authorize(t, h, "SHA-256", "GET", uri, testUser, testPassword)
+			return e.do(req{header: http.Header{"Authorization": {a}}}).Result()
+		}, true},
+		{"nonce issued for another MAC, wrong password", func(t *testing.T, e *env) *http.Response {
+			h := first401(t, e, "/"+otherMAC+".xml")
+			a := authorize(t, h, "SHA-256", "GET", uri, testUser, "nope")
 			return e.do(req{header: http.Header{"Authorization": {a}}}).Result()
 		}, false},
 		{"credentials for another path", func(t *testing.T, e *env) *http.Response {
@@ -245,9 +252,17 @@ func TestDigestFailures(t *testing.T) {
 		{"malformed", func(t *testing.T, e *env) *http.Response {
 			return e.do(req{header: http.Header{"Authorization": {`Digest username="x`}}}).Result()
 		}, false},
-		{"forged nonce", func(t *testing.T, e *env) *http.Response {
+		{"forged nonce, right password: stale", func(t *testing.T, e *env) *http.Response {
 			ch := `Digest realm="dect-operator", qop="auth", algorithm=SHA-256, nonce="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"`
 			a, err := digest.Respond(ch, "GET", uri, testUser, testPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e.do(req{header: http.Header{"Authorization": {a}}}).Result()
+		}, true},
+		{"forged nonce, wrong password", func(t *testing.T, e *env) *http.Response {
+			ch := `Digest realm="dect-operator", qop="auth", algorithm=SHA-256, nonce="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"`
+			a, err := digest.Respond(ch, "GET", uri, testUser, "nope")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,13 +322,13 @@ func TestAllowedSources(t *testing.T) {
 		want              int
 	}{
 		{"inside IPv4", "10.1.2.3:5060", "", 401},
-		{"outside IPv4", "10.2.0.1:5060", "", 403},
+		{"outside IPv4", "10.2.0.1:5060", "", 404},
 		{"inside IPv6", "[2001:db8:1::5]:80", "", 401},
-		{"outside IPv6", "[2001:db8:2::5]:80", "", 403},
+		{"outside IPv6", "[2001:db8:2::5]:80", "", 404},
 		{"IPv4-mapped client", "[::ffff:10.1.0.9]:80", "", 401},
 		{"IPv4-mapped prefix", "192.168.7.20:80", "", 401},
-		{"unparsable remote", "garbage", "", 403},
-		{"proxy header ignored", "10.2.0.1:80", "10.1.0.1", 403},
+		{"unparsable remote", "garbage", "", 404},
+		{"proxy header ignored", "10.2.0.1:80", "10.1.0.1", 404},
 		{"proxy header cannot move an allowed client out", "10.1.0.1:80", "10.9.9.9", 401},
 	}
 	for _, tc := range tests {
@@ -329,9 +344,9 @@ func TestAllowedSources(t *testing.T) {
 			if w.Code != tc.want {
 				t.Fatalf("status %d, want %d", w.Code, tc.want)
 			}
-			// 403 is decided before authentication: no challenge.
-			if w.Code == 403 && w.Header().Get("WWW-Authenticate") != "" {
-				t.Error("403 carries a challenge")
+			// Refused before authentication: no challenge.
+			if w.Code == 404 && w.Header().Get("WWW-Authenticate") != "" {
+				t.Error("404 carries a challenge")
 			}
 		})
 	}

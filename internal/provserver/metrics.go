@@ -38,6 +38,9 @@ const (
 	MetricUnknownMAC   = "dect_provisioning_unknown_mac_requests_total"
 	MetricLastDelivery = "dect_provisioning_last_delivery_timestamp_seconds"
 	MetricFirmware     = "dect_provisioning_firmware_requests_total"
+	// ConnLimiter.Register
+	MetricConnectionsOpen    = "dect_provisioning_connections_open"
+	MetricConnectionsRefused = "dect_provisioning_connections_refused_total"
 )
 
 type metrics struct {
@@ -73,7 +76,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricRequests,
-			Help: "Requests to the provisioning server by base and result (ok, not_modified, unauthorized, forbidden, not_found, throttled, method_not_allowed).",
+			Help: "Requests to the provisioning server by base and result (ok, not_modified, unauthorized, forbidden: a refused source address, answered as an unknown MAC; not_found, throttled: the guessing lockout's 429, method_not_allowed).",
 		}, []string{"namespace", "base", "result"}),
 		unknownMAC: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: MetricUnknownMAC,

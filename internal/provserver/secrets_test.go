@@ -51,10 +51,10 @@ func TestNoSecretInResponses(t *testing.T) {
 	restricted := entry(bothAuth)
 	restricted.AllowedSources = mustPrefixes("10.0.0.0/8")
 	w := newEnv(t, Options{}, restricted).do(req{remote: "192.0.2.1:1"})
-	if w.Code != 403 {
-		t.Fatalf("want a 403 to check, got %d", w.Code)
+	if w.Code != 404 {
+		t.Fatalf("want a 404 (refused source) to check, got %d", w.Code)
 	}
-	check("403", w)
+	check("404 for a refused source", w)
 }
 
 // Logging an Entry or its Auth with any verb shows no secret.
