@@ -15,6 +15,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/dect-operator/dect-operator/internal/memlimit"
 )
 
 type command struct {
@@ -61,6 +63,13 @@ func parseClusterFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	// The Go runtime does not see the container's memory limit: without GOMEMLIMIT it
+	// lets the heap grow until the kernel kills the process.
+	if limit, from, err := memlimit.Set(memlimit.DefaultFraction); err != nil {
+		ctrl.Log.Info("memory limit not set from the container's", "reason", err.Error())
+	} else if limit > 0 {
+		ctrl.Log.V(1).Info("memory limit set", "bytes", limit, "from", from)
+	}
 	return nil
 }
 

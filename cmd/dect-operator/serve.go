@@ -18,6 +18,12 @@ func runServe(args []string) error {
 	fs.StringVar(&o.Realm, "realm", "", "HTTP Digest realm")
 	fs.StringVar(&o.Namespace, "namespace", "", "serve only the bases of this namespace (default: all)")
 	fs.StringVar(&o.FirmwareDir, "firmware-dir", "", "folder of firmware images (.bin) served unauthenticated at <prefix>/firmware/<file>.bin, e.g. a mounted volume; empty serves none")
+	fs.StringVar(&o.NonceKeyFile, "nonce-key-file", "", "file holding the key (32 bytes or more) that signs Digest nonces; replicas given the same key accept each other's nonces (default: a random key per process)")
+	fs.IntVar(&o.MaxConnections, "max-connections", 2048, "open connections from devices at most, all ports together; 0: no cap")
+	fs.IntVar(&o.MaxConnectionsPerSource, "max-connections-per-source", 256, "open connections from one address (IPv6: one /64) at most; 0: no cap")
+	fs.StringVar(&o.TLSAddr, "tls-addr", "", "also serve HTTPS at this address (e.g. :8443), with --tls-cert-file and --tls-key-file")
+	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "PEM certificate for --tls-addr, reloaded when it changes")
+	fs.StringVar(&o.TLSKeyFile, "tls-key-file", "", "PEM key for --tls-addr, reloaded when it changes")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m)")
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err

@@ -5,10 +5,12 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +24,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/dect-operator/dect-operator/internal/certreload"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
 	"github.com/dect-operator/dect-operator/internal/scheme"
@@ -42,6 +45,16 @@ type Options struct {
 	// FirmwareDir holds firmware images served at <prefix>/firmware/<file>.bin; "" serves
 	// none.
 	FirmwareDir string
+	// NonceKeyFile holds the key that signs Digest nonces (at least 32 bytes): replicas
+	// given the same file accept each other's nonces. "" signs with a random key.
+	NonceKeyFile string
+	// MaxConnections and MaxConnectionsPerSource cap the devices' open connections, all
+	// together and per source address (IPv6: per /64), so that a flood cannot take the
+	// server past its memory limit; 0 means no cap.
+	MaxConnections, MaxConnectionsPerSource int
+	// TLSAddr, when set, serves HTTPS there too, with the certificate and key in
+	// TLSCertFile and TLSKeyFile, reloaded when they change (a cert-manager Secret).
+	TLSAddr, TLSCertFile, TLSKeyFile string
 }
 
 // Run runs the provisioning server until ctx is done: it loads the files the manager
@@ -74,7 +87,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	source := NewSource(mgr.GetCache(), store, log)
 	recorder := NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
+	var nonceKey []byte
+	if o.NonceKeyFile != "" {
+		if nonceKey, err = os.ReadFile(o.NonceKeyFile); err != nil {
+			return fmt.Errorf("reading the nonce key: %w", err)
+		}
+	}
 	handler, err := provserver.NewHandler(store, provserver.Options{
+		NonceKey:    nonceKey,
 		PathPrefix:  o.PathPrefix,
 		Realm:       o.Realm,
 		Registry:    ctrlmetrics.Registry,
@@ -129,17 +149,47 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	return mgr.Start(ctx)
 }
 
-// serveDevices serves the devices' port until ctx is done, then drains the requests in
-// flight for up to ten seconds.
+// serveDevices serves the devices' port (and the HTTPS port, when configured) until ctx
+// is done, then drains the requests in flight for up to ten seconds. Both ports share
+// one connection budget.
 func serveDevices(ctx context.Context, o Options, h http.Handler, info func(string, ...any)) error {
+	limiter, err := provserver.NewConnLimiter(o.MaxConnections, o.MaxConnectionsPerSource)
+	if err != nil {
+		return err
+	}
+	if err := limiter.Register(ctrlmetrics.Registry); err != nil {
+		return err
+	}
+	type port struct {
+		srv *http.Server
+		ln  net.Listener
+	}
+	var ports []port
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Addr, err)
 	}
-	srv := DeviceServer(h)
+	ports = append(ports, port{DeviceServer(h), limiter.Listener(ln)})
 	info("serving provisioning files", "address", ln.Addr().String(), "pathPrefix", o.PathPrefix)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if o.TLSAddr != "" {
+		certs, err := certreload.New(certreload.Config{CertFile: o.TLSCertFile, KeyFile: o.TLSKeyFile})
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		tln, err := net.Listen("tcp", o.TLSAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listening on %s: %w", o.TLSAddr, err)
+		}
+		tlsCfg := &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
+		ports = append(ports, port{DeviceServer(h), tls.NewListener(limiter.Listener(tln), tlsCfg)})
+		info("serving provisioning files over HTTPS", "address", tln.Addr().String())
+	}
+	errc := make(chan error, len(ports))
+	for _, p := range ports {
+		go func() { errc <- p.srv.Serve(p.ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -147,7 +197,11 @@ func serveDevices(ctx context.Context, o Options, h http.Handler, info func(stri
 	}
 	drain, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(drain)
+	var errs []error
+	for _, p := range ports {
+		errs = append(errs, p.srv.Shutdown(drain))
+	}
+	return errors.Join(errs...)
 }
 
 // DeviceServer returns the http.Server of the devices' port, serving h: the
