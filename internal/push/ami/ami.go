@@ -116,7 +116,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	r := bufio.NewReader(conn)
 	greeting, err := ReadGreeting(r)
 	if err != nil {
-		return where + ": " + readError(err, timeout, "greeting"), false
+		return where + ": " + readError(ctx, err, timeout, "greeting"), false
 	}
 	if !strings.HasPrefix(greeting, "Asterisk Call Manager") {
 		return fmt.Sprintf("%s: not an Asterisk manager interface (greeting %q)", where, clip(greeting)), false
@@ -127,7 +127,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 		{"Action", "Login"}, {"Username", n.Username}, {"Secret", n.Secret}, {"Events", "off"},
 	})
 	if err != nil {
-		return where + ": " + readError(err, timeout, "login"), false
+		return where + ": " + readError(ctx, err, timeout, "login"), false
 	}
 	if !login.Success() {
 		return fmt.Sprintf("Asterisk login as %q: %s", n.Username, login.Text()), false
@@ -147,7 +147,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	}
 	resp, err := s.do(action)
 	if err != nil {
-		return fmt.Sprintf("Asterisk %s: %s", what, readError(err, timeout, "answer")), false
+		return fmt.Sprintf("Asterisk %s: %s", what, readError(ctx, err, timeout, "answer")), false
 	}
 	// A polite goodbye; the session's outcome is already known.
 	_, _ = s.do(Message{{"Action", "Logoff"}})
@@ -201,12 +201,16 @@ func netError(err error, timeout time.Duration) string {
 	return err.Error()
 }
 
-func readError(err error, timeout time.Duration, what string) string {
+// readError says why a read failed. The connection is closed by this side when ctx
+// ends, so a read on a closed connection means that the time was up.
+func readError(ctx context.Context, err error, timeout time.Duration, what string) string {
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed) && !isTimeout(err):
-		return "the server closed the connection before its " + what
-	case isTimeout(err), errors.Is(err, context.DeadlineExceeded):
+	case isTimeout(err), errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Sprintf("no %s within %s", what, timeout)
+	case ctx.Err() != nil:
+		return "cancelled"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return "the server closed the connection before its " + what
 	case errors.Is(err, ErrMalformed):
 		return err.Error()
 	}
