@@ -165,8 +165,10 @@ func Describe(resp *sip.Response) (string, bool) {
 	switch code := int(resp.StatusCode); {
 	case code >= 200 && code < 300:
 		return status, true
-	case code == 481:
+	case code == 404:
 		return status + " (the device has no such account)", false
+	case code == 481:
+		return status + " (the device took it for a request in a dialog it does not have)", false
 	case code == 489:
 		return status + " (the device does not take check-sync)", false
 	}
