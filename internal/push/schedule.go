@@ -8,8 +8,10 @@ import (
 // Policy bounds how often a base is pushed. The zero value of a field means its default.
 type Policy struct {
 	// Debounce is how long the served file must stay unchanged before a push: a
-	// kubectl apply of 100 handsets renders many generations within a second or two,
-	// and the device should be asked once, for the last one. Default 2s.
+	// kubectl apply of 100 handsets renders many generations, tens of milliseconds
+	// apart, and the device should be asked once, for the last one. A second without
+	// a change means the burst is over, and keeps a single handset's way from create
+	// to the device's fetch under two seconds. Default 1s.
 	Debounce time.Duration
 	// MaxDelay bounds the debounce: a file that keeps changing is pushed at the latest
 	// this long after the device first fell behind. Default 10s.
@@ -31,7 +33,7 @@ type Policy struct {
 
 // Defaults used for the zero fields of a Policy.
 const (
-	DefaultDebounce    = 2 * time.Second
+	DefaultDebounce    = time.Second
 	DefaultMaxDelay    = 10 * time.Second
 	DefaultMinInterval = 10 * time.Second
 	DefaultBackoff     = 30 * time.Second

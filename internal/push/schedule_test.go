@@ -83,7 +83,7 @@ func TestDecideBurstSendsOnceAfterDebounce(t *testing.T) {
 		t.Errorf("reason %s, want %s", b.why[0], Changed)
 	}
 	// The device fetches 300 ms after the push: retries stop and the latency shows once.
-	b.at(3*time.Second + 300*time.Millisecond)
+	b.at(time.Second + DefaultDebounce + 300*time.Millisecond)
 	b.f.Delivered, b.f.DeliveredAt = "gen-100", b.clock.Now()
 	d := b.decide()
 	if d.Send || d.Reason != UpToDate || !d.Next.IsZero() || d.FetchedAfter != 300*time.Millisecond {
@@ -121,7 +121,7 @@ func TestDecideBacksOffWhileTheDeviceDoesNotFetch(t *testing.T) {
 	b.f.Current = "gen-1"
 	b.decide()
 	b.until(3 * time.Hour)
-	want := []time.Duration{2 * time.Second}
+	want := []time.Duration{DefaultDebounce}
 	gap := DefaultBackoff
 	for at := want[0]; ; {
 		at += gap
@@ -230,9 +230,12 @@ func TestDecideBringsOnePushForwardBeforeAWindow(t *testing.T) {
 	if found != 1 {
 		t.Fatalf("window pushes: %d in %v %v", found, offsets(b.sent), b.why)
 	}
-	// Without the window the backoff alone would have waited from 932s to 1892s.
-	want := []time.Duration{2 * time.Second, 32 * time.Second, 92 * time.Second, 212 * time.Second,
-		452 * time.Second, 932 * time.Second, 1892 * time.Second, lead}
+	// Without the window the backoff alone would have waited 30 minutes after the 7th push.
+	var want []time.Duration
+	for _, s := range []time.Duration{0, 30, 90, 210, 450, 930, 1890} {
+		want = append(want, DefaultDebounce+s*time.Second)
+	}
+	want = append(want, lead)
 	got := offsets(b.sent)
 	if len(got) < len(want) || fmt.Sprint(got[:len(want)]) != fmt.Sprint(want) {
 		t.Fatalf("pushes at %v, want %v first", got, want)
