@@ -95,6 +95,9 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	if strings.ContainsAny(peer, "\r\n") || strings.ContainsAny(n.Username, "\r\n") || strings.ContainsAny(n.Secret, "\r\n") {
 		return "the peer name or the manager credentials contain a line break", false
 	}
+	if strings.TrimSpace(n.Addr) == "" {
+		return "no Asterisk manager address", false
+	}
 	addr := n.addr()
 	where := "Asterisk manager at " + addr
 

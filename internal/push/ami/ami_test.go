@@ -273,3 +273,9 @@ func TestLineBreaksAreRefused(t *testing.T) {
 		t.Errorf("actions sent: %v", got)
 	}
 }
+
+func TestNoAddress(t *testing.T) {
+	if res := (&Notifier{Username: "provd", Secret: secret}).Notify(context.Background(), target); res.OK || res.Status != "no Asterisk manager address" {
+		t.Fatalf("result %+v", res)
+	}
+}

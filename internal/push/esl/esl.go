@@ -89,6 +89,9 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	if strings.ContainsAny(n.Password, "\r\n") {
 		return "the event socket password contains a line break", false
 	}
+	if strings.TrimSpace(n.Addr) == "" {
+		return "no FreeSWITCH event socket address", false
+	}
 	addr := n.addr()
 	where := "FreeSWITCH event socket at " + addr
 

@@ -212,3 +212,9 @@ func TestCommandInjectionIsRefused(t *testing.T) {
 		t.Fatalf("result %+v, commands %v", res, f.received())
 	}
 }
+
+func TestNoAddress(t *testing.T) {
+	if res := (&Notifier{Password: password}).Notify(context.Background(), target); res.OK || res.Status != "no FreeSWITCH event socket address" {
+		t.Fatalf("result %+v", res)
+	}
+}
