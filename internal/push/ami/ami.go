@@ -232,3 +232,6 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// Method is push.AsteriskAMI.
+func (*Notifier) Method() push.Method { return push.AsteriskAMI }

@@ -219,3 +219,6 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// Method is push.FreeSWITCH.
+func (*Notifier) Method() push.Method { return push.FreeSWITCH }

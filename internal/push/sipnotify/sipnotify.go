@@ -201,3 +201,6 @@ func localHost(addr string) string {
 	}
 	return host
 }
+
+// Method is push.Direct.
+func (*Direct) Method() push.Method { return push.Direct }
