@@ -45,6 +45,7 @@ type SIPListener struct {
 	fetching  sync.WaitGroup // fetches a check-sync started
 
 	mu      sync.Mutex
+	closed  bool // no fetch starts once Close began waiting for them
 	counts  SIPCounts
 	fetches []FetchResult
 }
@@ -155,6 +156,9 @@ func (l *SIPListener) Fetches() []FetchResult {
 
 // Close stops listening and waits for the fetches in flight.
 func (l *SIPListener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 	l.cancel()
 	err := errors.Join(l.udp.Close(), l.tcp.Close())
 	l.serving.Wait()
@@ -190,7 +194,13 @@ func (l *SIPListener) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if code != 200 {
 		return
 	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
 	l.fetching.Add(1)
+	l.mu.Unlock()
 	go func() {
 		defer l.fetching.Done()
 		res, err := l.d.Fetch(l.ctx, l.serverURL)
