@@ -89,7 +89,20 @@
 // S_SPECIAL_DATA_SRV_SAT (the base stations' image) is kept, not downloaded. The reboot
 // after an update is not simulated.
 //
-// Not simulated: manual registration in the web UI, SIP, the N720 IP PRO bases, the
+// # SIP
+//
+// ListenSIP starts the device's SIP side on one port for UDP and TCP. It answers a
+// NOTIFY with Event: check-sync for one of its active accounts with 200 OK and then
+// fetches its file from the configured server, through Fetch; anything else gets the
+// answer a SIP user agent gives (AnswerNotify has the rules: 400, 481, 489 with
+// Allow-Events, 404 for an unknown account). A retransmitted NOTIFY is one transaction
+// and one fetch. The device has no periodic timer of its own: it fetches only when
+// told to (Fetch) or pushed, so every fetch in a push test is the push's doing. The
+// SIP parsing is the sipgo library's, the rules are written here again and share no
+// code with the operator's sending side. Registration with a registrar, calls and
+// SIP authentication are not simulated.
+//
+// Not simulated: manual registration in the web UI, the N720 IP PRO bases, the
 // firmware's effect on features (IPUI pre-registration needs firmware 108 or newer; the
 // simulator always behaves like 108), and the VERSION element (reported as a warning,
 // ignored).

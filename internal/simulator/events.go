@@ -41,6 +41,8 @@ const (
 	// EventFirmwareFailed: the firmware URL was unusable or its download failed; the
 	// device keeps its firmware.
 	EventFirmwareFailed
+	// EventNotifyReceived: a SIP NOTIFY arrived; Detail has its event and the answer.
+	EventNotifyReceived
 )
 
 var eventKindNames = [...]string{
@@ -57,6 +59,7 @@ var eventKindNames = [...]string{
 	EventRegistrationRefused: "registration refused",
 	EventFirmwareUpdated:     "firmware updated",
 	EventFirmwareFailed:      "firmware kept",
+	EventNotifyReceived:      "SIP NOTIFY",
 }
 
 func (k EventKind) String() string {

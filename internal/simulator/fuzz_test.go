@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"errors"
+	"github.com/emiago/sipgo/sip"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,36 @@ func FuzzParseFile(f *testing.F) {
 			t.Fatalf("ApplyFile: applied=%v ignored=%v after ParseFile error %v", res.Applied, res.Ignored, parseErr)
 		}
 		_ = d.Summary()
+	})
+}
+
+// FuzzAnswerNotify feeds arbitrary datagrams through the SIP library's parser and the
+// device's NOTIFY rules: no panic, and only the answers the rules name.
+func FuzzAnswerNotify(f *testing.F) {
+	for _, s := range []string{
+		"NOTIFY sip:1013@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:1013@b>\r\nCall-ID: x\r\nCSeq: 1 NOTIFY\r\nEvent: check-sync\r\nContent-Length: 0\r\n\r\n",
+		"NOTIFY sip:1013@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>\r\nTo: <sip:1013@b>;tag=9\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nEvent: presence;id=1\r\n\r\n",
+		"NOTIFY sip:h SIP/2.0\r\nEvent:\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		msg, err := sip.ParseMessage(data)
+		if err != nil {
+			return
+		}
+		req, ok := msg.(*sip.Request)
+		if !ok {
+			return
+		}
+		code, reason, _ := AnswerNotify(req, func(u string) bool { return u == "1013" })
+		switch code {
+		case 200, 400, 404, 481, 489:
+		default:
+			t.Fatalf("answer %d %s", code, reason)
+		}
+		if code == 200 && req.Recipient.User != "1013" {
+			t.Fatalf("200 for user %q", req.Recipient.User)
+		}
 	})
 }
