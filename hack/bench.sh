@@ -14,7 +14,10 @@ section "reconciler (envtest): one base, 100 handsets created at once"
 gobench -bench HundredHandsetsAtOnce -benchtime 3x ./internal/controller/
 
 section "provisioning server: Digest-authenticated fetch and cached fetch"
-gobench -bench . ./internal/provserver/ ./internal/digest/
+gobench -bench 'ServeCached|DigestFetch|ParseAuthorization|ChallengeVerify' ./internal/provserver/ ./internal/digest/
+
+section "provisioning server: 50,000 connection attempts, with and without connection caps"
+gobench -bench ConnectionFlood -benchtime 1x ./internal/provserver/
 section "scale (envtest, real binary): 50 bases x 100 handsets, hack/scale.sh" && hack/scale.sh
 
 section "provisioning server against nginx: wrk on loopback, 64 connections, the 100-handset file"
