@@ -1,6 +1,6 @@
 // Command benchserver serves one real 100-handset provisioning file through the
 // devices' handler (provserver) and the production http.Server configuration
-// (server.DeviceServer) on a loopback port, without authentication, for
+// (provserver.HTTPServer) on a loopback port, without authentication, for
 // hack/bench-http.sh to load with wrk. It prints the file's URL on stdout once
 // it listens, and serves until SIGINT or SIGTERM.
 //
@@ -29,7 +29,6 @@ import (
 
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provserver"
-	"github.com/dect-operator/dect-operator/internal/server"
 )
 
 func main() {
@@ -90,7 +89,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := server.DeviceServer(h)
+	srv := provserver.HTTPServer(h)
 	fmt.Printf("http://%s/%s.xml\n", ln.Addr(), mac)
 	log.Printf("serving a %d-byte file", len(body))
 

@@ -38,20 +38,6 @@ const (
 	floodGoMemLimit = "230MiB"
 )
 
-// floodServer is the http.Server the flood runs against: the values of
-// internal/server.DeviceServer, which production uses (that package imports
-// this one, so they are repeated here; keep them equal).
-func floodServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-	}
-}
-
 // TestFloodServerProcess is the server side of BenchmarkConnectionFlood; it
 // runs only when that benchmark starts it.
 func TestFloodServerProcess(t *testing.T) {
@@ -82,7 +68,7 @@ func TestFloodServerProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		addrs = append(addrs, ln.Addr().String())
-		srv := floodServer(h)
+		srv := HTTPServer(h)
 		go srv.Serve(limiter.Listener(ln))
 	}
 	fmt.Println("ADDRS", strings.Join(addrs, " "))

@@ -169,7 +169,7 @@ func serveDevices(ctx context.Context, o Options, h http.Handler, info func(stri
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Addr, err)
 	}
-	ports = append(ports, port{DeviceServer(h), limiter.Listener(ln)})
+	ports = append(ports, port{provserver.HTTPServer(h), limiter.Listener(ln)})
 	info("serving provisioning files", "address", ln.Addr().String(), "pathPrefix", o.PathPrefix)
 	if o.TLSAddr != "" {
 		certs, err := certreload.New(certreload.Config{CertFile: o.TLSCertFile, KeyFile: o.TLSKeyFile})
@@ -183,7 +183,7 @@ func serveDevices(ctx context.Context, o Options, h http.Handler, info func(stri
 			return fmt.Errorf("listening on %s: %w", o.TLSAddr, err)
 		}
 		tlsCfg := &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
-		ports = append(ports, port{DeviceServer(h), tls.NewListener(limiter.Listener(tln), tlsCfg)})
+		ports = append(ports, port{provserver.HTTPServer(h), tls.NewListener(limiter.Listener(tln), tlsCfg)})
 		info("serving provisioning files over HTTPS", "address", tln.Addr().String())
 	}
 	errc := make(chan error, len(ports))
@@ -202,20 +202,6 @@ func serveDevices(ctx context.Context, o Options, h http.Handler, info func(stri
 		errs = append(errs, p.srv.Shutdown(drain))
 	}
 	return errors.Join(errs...)
-}
-
-// DeviceServer returns the http.Server of the devices' port, serving h: the
-// timeouts and limits production uses, shared with the HTTP benchmark
-// (hack/benchserver) so that it measures the same configuration.
-func DeviceServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-	}
 }
 
 // runnable is a manager Runnable that runs in every replica, leader or not.

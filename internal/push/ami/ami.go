@@ -24,10 +24,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dect-operator/dect-operator/internal/push"
+	"github.com/dect-operator/dect-operator/internal/push/textconn"
 )
 
 // DefaultPort is the manager interface's usual port.
@@ -103,23 +103,16 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	conn, closeConn, err := textconn.Dial(ctx, addr)
 	if err != nil {
-		return where + ": " + netError(err, timeout), false
+		return where + ": " + textconn.DialError(err, timeout), false
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	// Closing the connection when ctx ends unblocks a read waiting on a silent server.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	defer closeConn()
 
 	r := bufio.NewReader(conn)
 	greeting, err := ReadGreeting(r)
 	if err != nil {
-		return where + ": " + readError(ctx, err, timeout, "greeting"), false
+		return where + ": " + textconn.ReadError(ctx, err, timeout, "greeting"), false
 	}
 	if !strings.HasPrefix(greeting, "Asterisk Call Manager") {
 		return fmt.Sprintf("%s: not an Asterisk manager interface (greeting %q)", where, clip(greeting)), false
@@ -130,7 +123,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 		{"Action", "Login"}, {"Username", n.Username}, {"Secret", n.Secret}, {"Events", "off"},
 	})
 	if err != nil {
-		return where + ": " + readError(ctx, err, timeout, "login"), false
+		return where + ": " + textconn.ReadError(ctx, err, timeout, "login"), false
 	}
 	if !login.Success() {
 		return fmt.Sprintf("Asterisk login as %q: %s", n.Username, login.Text()), false
@@ -150,7 +143,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	}
 	resp, err := s.do(action)
 	if err != nil {
-		return fmt.Sprintf("Asterisk %s: %s", what, readError(ctx, err, timeout, "answer")), false
+		return fmt.Sprintf("Asterisk %s: %s", what, textconn.ReadError(ctx, err, timeout, "answer")), false
 	}
 	// A polite goodbye; the session's outcome is already known.
 	_, _ = s.do(Message{{"Action", "Logoff"}})
@@ -190,43 +183,8 @@ func (s *session) do(action Message) (Message, error) {
 // maxSkipped bounds the events and foreign answers read while waiting for one answer.
 const maxSkipped = 1000
 
-func netError(err error, timeout time.Duration) string {
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		return fmt.Sprintf("no connection within %s", timeout)
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return "cannot resolve " + dnsErr.Name
-	}
-	return err.Error()
-}
-
-// readError says why a read failed. The connection is closed by this side when ctx
-// ends, so a read on a closed connection means that the time was up.
-func readError(ctx context.Context, err error, timeout time.Duration, what string) string {
-	switch {
-	case isTimeout(err), errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Sprintf("no %s within %s", what, timeout)
-	case ctx.Err() != nil:
-		return "cancelled"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return "the server closed the connection before its " + what
-	case errors.Is(err, ErrMalformed):
-		return err.Error()
-	}
-	return err.Error()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 func clip(s string) string {
-	s = printable(s)
+	s = textconn.Printable(s)
 	if r := []rune(s); len(r) > 60 {
 		return string(r[:60]) + "..."
 	}

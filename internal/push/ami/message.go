@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dect-operator/dect-operator/internal/push/textconn"
 )
 
 // Limits on what a server may send, so that a broken or hostile one cannot make the
@@ -39,10 +41,10 @@ func (m Message) Success() bool { return strings.EqualFold(m.Get("Response"), "S
 // Text is what the answer says, for a person: its Message, or its Response.
 func (m Message) Text() string {
 	if msg := m.Get("Message"); msg != "" {
-		return printable(msg)
+		return textconn.Printable(msg)
 	}
 	if r := m.Get("Response"); r != "" {
-		return printable(r) + " (no message)"
+		return textconn.Printable(r) + " (no message)"
 	}
 	return "an answer without a Response"
 }
@@ -59,7 +61,7 @@ func (m Message) String() string {
 
 // ReadGreeting reads the line the server sends first.
 func ReadGreeting(r *bufio.Reader) (string, error) {
-	return readLine(r)
+	return textconn.ReadLine(r, maxLine, ErrMalformed)
 }
 
 // ReadMessage reads one message: lines up to an empty line. Leading empty lines are
@@ -68,7 +70,7 @@ func ReadGreeting(r *bufio.Reader) (string, error) {
 func ReadMessage(r *bufio.Reader) (Message, error) {
 	var m Message
 	for {
-		line, err := readLine(r)
+		line, err := textconn.ReadLine(r, maxLine, ErrMalformed)
 		if err != nil {
 			return nil, err
 		}
@@ -88,35 +90,4 @@ func ReadMessage(r *bufio.Reader) (Message, error) {
 		}
 		m = append(m, Field{strings.TrimSpace(k), strings.TrimSpace(v)})
 	}
-}
-
-func readLine(r *bufio.Reader) (string, error) {
-	var b []byte
-	for {
-		chunk, isPrefix, err := r.ReadLine()
-		if err != nil {
-			return "", err
-		}
-		b = append(b, chunk...)
-		if len(b) > maxLine {
-			return "", fmt.Errorf("%w: a line longer than %d bytes", ErrMalformed, maxLine)
-		}
-		if !isPrefix {
-			return string(b), nil
-		}
-	}
-}
-
-// printable keeps a server's text to one line of at most 200 printable characters.
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return -1
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "..."
-	}
-	return s
 }

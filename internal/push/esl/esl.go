@@ -22,10 +22,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dect-operator/dect-operator/internal/push"
+	"github.com/dect-operator/dect-operator/internal/push/textconn"
 )
 
 // DefaultPort is mod_event_socket's usual port.
@@ -97,25 +97,19 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	conn, closeConn, err := textconn.Dial(ctx, addr)
 	if err != nil {
-		return where + ": " + netError(err, timeout), false
+		return where + ": " + textconn.DialError(err, timeout), false
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	defer closeConn()
 	r := bufio.NewReader(conn)
 
 	first, err := ReadMessage(r)
 	if err != nil {
-		return where + ": " + readError(ctx, err, timeout, "greeting"), false
+		return where + ": " + textconn.ReadError(ctx, err, timeout, "greeting"), false
 	}
 	if first.Header("Content-Type") != "auth/request" {
-		return fmt.Sprintf("%s: not a FreeSWITCH event socket (first Content-Type %q)", where, printable(first.Header("Content-Type"))), false
+		return fmt.Sprintf("%s: not a FreeSWITCH event socket (first Content-Type %q)", where, textconn.Printable(first.Header("Content-Type"))), false
 	}
 
 	if _, err := io.WriteString(conn, "auth "+n.Password+"\n\n"); err != nil {
@@ -123,7 +117,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	}
 	reply, err := readReply(r, "command/reply")
 	if err != nil {
-		return where + ": " + readError(ctx, err, timeout, "answer to auth"), false
+		return where + ": " + textconn.ReadError(ctx, err, timeout, "answer to auth"), false
 	}
 	if text := reply.Header("Reply-Text"); !strings.HasPrefix(text, "+OK") {
 		return fmt.Sprintf("FreeSWITCH auth: %s", describeReply(text)), false
@@ -135,7 +129,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 	}
 	resp, err := readReply(r, "api/response")
 	if err != nil {
-		return fmt.Sprintf("FreeSWITCH %s: %s", cmd, readError(ctx, err, timeout, "answer")), false
+		return fmt.Sprintf("FreeSWITCH %s: %s", cmd, textconn.ReadError(ctx, err, timeout, "answer")), false
 	}
 	// A polite goodbye, waited for so that the server has it before the socket
 	// closes; the outcome is already known.
@@ -143,7 +137,7 @@ func (n *Notifier) notify(ctx context.Context, t push.Target) (string, bool) {
 		_, _ = readReply(r, "command/reply")
 	}
 	body := strings.TrimSpace(string(resp.Body))
-	text := printable(firstLine(body))
+	text := textconn.Printable(firstLine(body))
 	if text == "" {
 		text = "(empty answer)"
 	}
@@ -162,7 +156,7 @@ func readReply(r *bufio.Reader, contentType string) (Message, error) {
 		case contentType:
 			return m, nil
 		case "text/disconnect-notice":
-			return Message{}, fmt.Errorf("the server disconnected: %s", printable(firstLine(string(m.Body))))
+			return Message{}, fmt.Errorf("the server disconnected: %s", textconn.Printable(firstLine(string(m.Body))))
 		}
 	}
 	return Message{}, errors.New("no answer among the server's messages")
@@ -172,7 +166,7 @@ func readReply(r *bufio.Reader, contentType string) (Message, error) {
 const maxSkipped = 1000
 
 func describeReply(text string) string {
-	text = printable(text)
+	text = textconn.Printable(text)
 	switch {
 	case text == "":
 		return "no Reply-Text"
@@ -185,39 +179,6 @@ func describeReply(text string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(line)
-}
-
-func netError(err error, timeout time.Duration) string {
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		return fmt.Sprintf("no connection within %s", timeout)
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return "cannot resolve " + dnsErr.Name
-	}
-	return err.Error()
-}
-
-// readError says why a read failed. The connection is closed by this side when ctx
-// ends, so a read on a closed connection means that the time was up.
-func readError(ctx context.Context, err error, timeout time.Duration, what string) string {
-	switch {
-	case isTimeout(err), errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Sprintf("no %s within %s", what, timeout)
-	case ctx.Err() != nil:
-		return "cancelled"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return "the server closed the connection before its " + what
-	}
-	return err.Error()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Method is push.FreeSWITCH.

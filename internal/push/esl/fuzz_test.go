@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/dect-operator/dect-operator/internal/fuzzing"
+
+	"github.com/dect-operator/dect-operator/internal/push/textconn"
 )
 
 func TestMain(m *testing.M) { fuzzing.Main(m) }
@@ -34,7 +36,7 @@ func FuzzReadMessage(f *testing.F) {
 				t.Fatalf("message with %d headers and %d body bytes", len(m.Headers), len(m.Body))
 			}
 			_ = describeReply(m.Header("Reply-Text"))
-			_ = printable(firstLine(string(m.Body)))
+			_ = textconn.Printable(firstLine(string(m.Body)))
 		}
 	})
 }

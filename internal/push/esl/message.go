@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/dect-operator/dect-operator/internal/push/textconn"
 )
 
 // Limits on what a server may send.
@@ -40,7 +42,7 @@ func (m Message) Header(name string) string {
 func ReadMessage(r *bufio.Reader) (Message, error) {
 	var m Message
 	for {
-		line, err := readLine(r)
+		line, err := textconn.ReadLine(r, maxLine, ErrMalformed)
 		if err != nil {
 			return Message{}, err
 		}
@@ -62,7 +64,7 @@ func ReadMessage(r *bufio.Reader) (Message, error) {
 	if cl := m.Header("Content-Length"); cl != "" {
 		n, err := strconv.Atoi(cl)
 		if err != nil || n < 0 {
-			return Message{}, fmt.Errorf("%w: Content-Length %q", ErrMalformed, printable(cl))
+			return Message{}, fmt.Errorf("%w: Content-Length %q", ErrMalformed, textconn.Printable(cl))
 		}
 		if n > maxBody {
 			return Message{}, fmt.Errorf("%w: a body of %d bytes", ErrMalformed, n)
@@ -73,35 +75,4 @@ func ReadMessage(r *bufio.Reader) (Message, error) {
 		}
 	}
 	return m, nil
-}
-
-func readLine(r *bufio.Reader) (string, error) {
-	var b []byte
-	for {
-		chunk, isPrefix, err := r.ReadLine()
-		if err != nil {
-			return "", err
-		}
-		b = append(b, chunk...)
-		if len(b) > maxLine {
-			return "", fmt.Errorf("%w: a line longer than %d bytes", ErrMalformed, maxLine)
-		}
-		if !isPrefix {
-			return string(b), nil
-		}
-	}
-}
-
-// printable keeps a server's text to one line of at most 200 printable characters.
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return -1
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "..."
-	}
-	return s
 }
