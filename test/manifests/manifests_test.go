@@ -656,17 +656,17 @@ func testSamples(t *testing.T) {
 }
 
 // testHealthFixtures writes each object of the health check's fixtures
-// (test/health/testdata), spec and status, through the API server, so that the states
-// the health tests reason about are states the API can hold.
+// (config/argocd/resource_customizations/*/*/testdata), spec and status, through the API
+// server, so that the states the health tests reason about are states the API can hold.
 func testHealthFixtures(t *testing.T) {
 	ctx := context.Background()
 	const ns = "fixtures"
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join(repoRoot, "test", "health", "testdata", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(repoRoot, "config", "argocd", "resource_customizations", "*", "*", "testdata", "*.yaml"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures in test/health/testdata: %v", err)
+		t.Fatalf("no fixtures in config/argocd/resource_customizations: %v", err)
 	}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -686,7 +686,7 @@ func testHealthFixtures(t *testing.T) {
 			"kind":       fx.GetKind(),
 			"spec":       fx.Object["spec"],
 		}}
-		u.SetName(strings.TrimSuffix(filepath.Base(f), ".yaml"))
+		u.SetName(strings.ToLower(fx.GetKind()) + "-" + strings.ReplaceAll(strings.TrimSuffix(filepath.Base(f), ".yaml"), "_", "-"))
 		u.SetNamespace(ns)
 		if err := k8s.Create(ctx, u); err != nil {
 			t.Errorf("%s: spec refused: %v", filepath.Base(f), err)
