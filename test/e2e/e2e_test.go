@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/simulator"
@@ -627,4 +628,127 @@ func TestFirmwarePinnedFromVolume(t *testing.T) {
 	sc.waitBase("office", "the Firmware condition", settle, func(b *dectv1alpha1.DectBase) error {
 		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionFirmware, metav1.ConditionTrue, dectv1alpha1.ReasonFirmwareAsPinned, "70.117")
 	})
+}
+
+// GitOps replays, on the real binary: slots stay where they are when all status is
+// stripped (a restore), when the DectBase is deleted and applied again, and when the
+// namespace is rebuilt from Git with the pins `dect-operator slots export` printed.
+func TestGitOpsReplaysKeepSlots(t *testing.T) {
+	t.Parallel()
+	sc := begin(t)
+	mac, macID := sc.declareBase("office", nil)
+	layout := map[string]int32{"h1": 0, "h2": 3, "h3": 2, "h4": 1, "h5": 4}
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw"}})
+	handset := func(ns, name string, slot *int32) *dectv1alpha1.Handset {
+		h := withSecret(handsetDef{Name: name, User: "10" + name[1:]}.Handset(ns, "office"), "sip-shared")
+		h.Spec.Slot = slot
+		return h
+	}
+	for name, slot := range layout {
+		sc.create(handset(sc.ns, name, &slot))
+	}
+	slotsAre := func(sc *scenario, what string) {
+		sc.t.Helper()
+		for name, want := range layout {
+			sc.waitHandset(name, what, settle, func(h *dectv1alpha1.Handset) error {
+				if h.Status.Slot == nil || *h.Status.Slot != want || h.Status.ObservedGeneration != h.Generation {
+					return fmt.Errorf("slot %s, want %d", ptrText(h.Status.Slot), want)
+				}
+				return hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered)
+			})
+		}
+	}
+	slotsAre(sc, "pinned")
+	for name := range layout {
+		h := &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		sc.update(h, func() { h.Spec.Slot = nil })
+	}
+	slotsAre(sc, "unpinned")
+	dev := sc.newDevice(mac, macID)
+	onDevice := func(what string) {
+		t.Helper()
+		dev.fetchUntil(what, settle, func() error {
+			for name, slot := range layout {
+				if got := dev.Slot(int(slot)).UserID; got != "10"+name[1:] {
+					return fmt.Errorf("slot %d has user %q, want %s's", slot, got, name)
+				}
+			}
+			return nil
+		})
+	}
+	onDevice("the scattered layout on the device")
+
+	// A restore without status: every status stripped.
+	for name := range layout {
+		h := &dectv1alpha1.Handset{}
+		if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: name}, h); err != nil {
+			t.Fatal(err)
+		}
+		h.Status = dectv1alpha1.HandsetStatus{}
+		if err := sc.c.Status().Update(sc.ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &dectv1alpha1.DectBase{}
+	if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: "office"}, b); err != nil {
+		t.Fatal(err)
+	}
+	b.Status = dectv1alpha1.DectBaseStatus{}
+	if err := sc.c.Status().Update(sc.ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	slotsAre(sc, "after all status was stripped")
+
+	// The DectBase deleted alone (with what the garbage collector takes, which envtest
+	// does not run) and applied again.
+	sc.delete(&dectv1alpha1.DectBase{ObjectMeta: metav1.ObjectMeta{Name: "office"}})
+	sc.eventually("the base gone", settle, func() error {
+		if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: "office"}, &dectv1alpha1.DectBase{}); err == nil {
+			return errors.New("still there")
+		}
+		return nil
+	})
+	sc.delete(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "office-provisioning"}})
+	sc.delete(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "office-provisioning-credentials"}})
+	for name := range layout {
+		sc.waitHandset(name, "waiting for its base", settle, func(h *dectv1alpha1.Handset) error {
+			return hasCondition(h.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionFalse, dectv1alpha1.ReasonBaseNotFound)
+		})
+	}
+	sc.create(&dectv1alpha1.DectBase{
+		ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "office"},
+		Spec: dectv1alpha1.DectBaseSpec{
+			MACAddress:   mac,
+			SIP:          &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"},
+			Provisioning: dectv1alpha1.Provisioning{AuthSecretRef: &dectv1alpha1.LocalObjectReference{Name: "office-device-auth"}},
+		},
+	})
+	slotsAre(sc, "after the base was re-created")
+	onDevice("the same layout on the device after the base was re-created")
+
+	// The namespace rebuilt from Git, with the pins written back by slots export.
+	out, err := runBinary(t, "slots", "export", "-n", sc.ns, "--base", "office", "--kubeconfig", stack.Kubeconfig)
+	if err != nil {
+		t.Fatalf("slots export: %v\n%s", err, out)
+	}
+	t.Logf("dect-operator slots export -n %s --base office:\n%s", sc.ns, out)
+	pins := map[string]int32{}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var p struct {
+			Metadata struct{ Name string }
+			Spec     struct{ Slot int32 }
+		}
+		if err := yaml.Unmarshal([]byte(doc), &p); err != nil {
+			t.Fatalf("export output: %v", err)
+		}
+		pins[p.Metadata.Name] = p.Spec.Slot
+	}
+	rebuilt := begin(t)
+	rebuilt.declareBase("office", nil)
+	rebuilt.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: rebuilt.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw"}})
+	for _, name := range []string{"h5", "h4", "h3", "h2", "h1"} {
+		slot := pins[name]
+		rebuilt.create(handset(rebuilt.ns, name, &slot))
+	}
+	slotsAre(rebuilt, "in the namespace rebuilt from Git")
 }
