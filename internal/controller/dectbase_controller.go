@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +24,7 @@ import (
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/provfile"
 )
 
 // DectBaseReconciler keeps each base's provisioning file, and the status of the base and
@@ -177,15 +177,11 @@ func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.D
 	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
 		return nil, fmt.Errorf("listing the bases with MAC %s: %w", mac, err)
 	}
-	claims := slices.DeleteFunc(list.Items, func(b dectv1alpha1.DectBase) bool { return !b.DeletionTimestamp.IsZero() })
-	if len(claims) < 2 {
+	holder := provfile.MACHolder(list.Items)
+	if holder == nil || holder.UID == base.UID {
 		return nil, nil
 	}
-	oldest := slices.MinFunc(claims, func(a, b dectv1alpha1.DectBase) int { return olderFirst(&a, &b) })
-	if oldest.UID == base.UID {
-		return nil, nil
-	}
-	return &oldest, nil
+	return holder, nil
 }
 
 // readSecrets reads every Secret the base and its handsets reference.

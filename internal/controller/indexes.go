@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -64,12 +63,4 @@ func baseSecretNames(b *dectv1alpha1.DectBase) []string {
 		}
 	}
 	return names
-}
-
-// olderFirst orders two claims: the older object first, then by namespace and name.
-func olderFirst(a, b client.Object) int {
-	if c := a.GetCreationTimestamp().Compare(b.GetCreationTimestamp().Time); c != 0 {
-		return c
-	}
-	return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
 }

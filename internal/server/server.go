@@ -24,6 +24,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/certreload"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
@@ -64,11 +65,14 @@ type Options struct {
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	log := ctrl.Log.WithName("server")
 
-	// Only the labelled objects are cached: the server never holds other Secrets.
+	// Only the labelled objects are cached: the server never holds other Secrets. The
+	// DectBases are cached too, metadata and spec only: a labelled object is served only
+	// when the DectBase holding its MAC owns it.
 	selector := labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})
 	cacheOpts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}: {Label: selector},
-		&corev1.Secret{}:    {Label: selector},
+		&corev1.ConfigMap{}:      {Label: selector},
+		&corev1.Secret{}:         {Label: selector},
+		&dectv1alpha1.DectBase{}: {Transform: specOnly},
 	}}
 	if o.Namespace != "" {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
@@ -85,6 +89,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 
 	store := provserver.NewStore()
 	source := NewSource(mgr.GetCache(), store, log)
+	if err := ctrlmetrics.Registry.Register(source.Refused); err != nil {
+		return err
+	}
 	recorder := NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
 	var nonceKey []byte
@@ -108,7 +115,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 
-	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}, &dectv1alpha1.DectBase{}} {
 		inf, err := mgr.GetCache().GetInformer(ctx, obj)
 		if err != nil {
 			return err
@@ -202,6 +209,15 @@ func serveDevices(ctx context.Context, o Options, h http.Handler, info func(stri
 		errs = append(errs, p.srv.Shutdown(drain))
 	}
 	return errors.Join(errs...)
+}
+
+// specOnly keeps a cached DectBase's metadata and spec: all the server decides with.
+func specOnly(o any) (any, error) {
+	if b, ok := o.(*dectv1alpha1.DectBase); ok {
+		b.Status = dectv1alpha1.DectBaseStatus{}
+		b.ManagedFields = nil
+	}
+	return o, nil
 }
 
 // runnable is a manager Runnable that runs in every replica, leader or not.

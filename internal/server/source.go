@@ -7,9 +7,13 @@ import (
 	"sync"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
@@ -18,16 +22,51 @@ import (
 // Source rebuilds the Store from the cached ConfigMaps and Secrets. Changes are
 // coalesced: a burst of updates (a reconciler writing both objects, or a thousand bases
 // at start-up) causes one rebuild, which sets only the entries that changed.
+//
+// Only the operator speaks for a device: a labelled ConfigMap or Secret is served only
+// when a live DectBase in its namespace controller-owns it (kind, name and UID), it bears
+// that base's object name, the ConfigMap's file is named after that base's MAC, and that
+// base holds the MAC (provfile.MACHolder, the manager's rule). Anything else is refused:
+// counted by reason in Refused, logged once per object version, never served.
 type Source struct {
-	Reader client.Reader // the manager's cache, restricted to labelled objects
+	Reader client.Reader // the manager's cache: labelled objects and the DectBases
 	Store  *provserver.Store
 	Log    logr.Logger
+	// Refused counts the labelled objects refused, once per object version, by reason.
+	Refused *prometheus.CounterVec
 
 	kick chan struct{}
 
 	mu      sync.Mutex
 	current map[string]built // by MAC
 	synced  bool
+	// refusedSeen holds, per refused object (kind/namespace/name), the version and
+	// reason last logged and counted.
+	refusedSeen map[string]string
+}
+
+// Reasons a labelled object is refused, the values of the metric's reason label.
+const (
+	// RefusedNoOwner: no controller owner reference of kind DectBase.
+	RefusedNoOwner = "no-owner"
+	// RefusedOwnerMissing: the owning DectBase does not exist in the object's namespace.
+	RefusedOwnerMissing = "owner-missing"
+	// RefusedOwnerUID: the owner reference names another (deleted) DectBase of that name.
+	RefusedOwnerUID = "owner-uid"
+	// RefusedName: the object does not bear its owner's ConfigMap or Secret name.
+	RefusedName = "name"
+	// RefusedKey: the ConfigMap holds no file named after its owner's MAC.
+	RefusedKey = "key"
+	// RefusedNotHolder: the owner does not hold its MAC (an older DectBase declares it).
+	RefusedNotHolder = "not-holder"
+)
+
+// NewRefusedCounter returns the counter of refused objects, for Source.Refused.
+func NewRefusedCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dect_provisioning_files_refused_total",
+		Help: "Labelled provisioning ConfigMaps and Secrets the server refused to serve, once per object version, by reason.",
+	}, []string{"kind", "reason"})
 }
 
 // built is one entry as last given to the Store, with what the delivery records need.
@@ -39,7 +78,10 @@ type built struct {
 // NewSource returns a Source; call Changed on every watched event, Load once the cache
 // has synced, then run Watch.
 func NewSource(r client.Reader, store *provserver.Store, log logr.Logger) *Source {
-	return &Source{Reader: r, Store: store, Log: log, kick: make(chan struct{}, 1), current: map[string]built{}}
+	return &Source{
+		Reader: r, Store: store, Log: log, Refused: NewRefusedCounter(),
+		kick: make(chan struct{}, 1), current: map[string]built{}, refusedSeen: map[string]string{},
+	}
 }
 
 // Changed schedules a rebuild.
@@ -87,6 +129,11 @@ func (s *Source) Lookup(mac, servedHash string) (statusHash string, generation i
 func (s *Source) rebuild(ctx context.Context) {
 	var cms corev1.ConfigMapList
 	var secrets corev1.SecretList
+	var bases dectv1alpha1.DectBaseList
+	if err := s.Reader.List(ctx, &bases); err != nil {
+		s.Log.Error(err, "listing DectBases; keeping the files served so far")
+		return
+	}
 	if err := s.Reader.List(ctx, &cms, client.MatchingLabels{provfile.LabelFile: "true"}); err != nil {
 		s.Log.Error(err, "listing provisioning ConfigMaps; keeping the files served so far")
 		return
@@ -95,28 +142,46 @@ func (s *Source) rebuild(ctx context.Context) {
 		s.Log.Error(err, "listing provisioning Secrets; keeping the files served so far")
 		return
 	}
-	secretOf := map[string]*corev1.Secret{}
+	c := newClaims(bases.Items)
+	seen := map[string]bool{}
+	secretOf := map[string]*corev1.Secret{} // by the owning base's namespace/name
 	for i := range secrets.Items {
 		sec := &secrets.Items[i]
-		secretOf[sec.Namespace+"/"+sec.Labels[provfile.LabelBase]] = sec
+		base, reason := c.owner(sec, provfile.SecretName)
+		if reason != "" {
+			s.refuse(seen, "Secret", sec, reason)
+			continue
+		}
+		secretOf[base.Namespace+"/"+base.Name] = sec
 	}
 
 	want := map[string]built{}
 	for i := range cms.Items {
 		cm := &cms.Items[i]
-		f, err := provfile.Decode(cm, secretOf[cm.Namespace+"/"+cm.Labels[provfile.LabelBase]])
-		if err != nil {
-			s.Log.Info("skipping a labelled ConfigMap", "namespace", cm.Namespace, "configMap", cm.Name, "reason", err.Error())
+		base, reason := c.owner(cm, provfile.ConfigMapName)
+		var f *provfile.File
+		if reason == "" {
+			var err error
+			if f, err = provfile.Decode(cm, secretOf[base.Namespace+"/"+base.Name]); err != nil {
+				reason = RefusedKey
+			} else {
+				reason = c.holds(base, f)
+			}
+		}
+		if reason != "" {
+			s.refuse(seen, "ConfigMap", cm, reason)
 			continue
 		}
+		f.Base = base.Name
 		b := built{entry: s.entryFor(f), file: f}
-		// Two bases with one MAC: the reconciler lets only the older one keep a file, but
-		// a stale object may linger for a moment; serve the older claim, never a mix.
+		// Two bases with one MAC: only the holder passes the checks above, but keep the
+		// older claim should two ever pass, never a mix.
 		if other, dup := want[b.entry.MAC]; dup && provfile.OlderClaim(other.file, f) {
 			continue
 		}
 		want[b.entry.MAC] = b
 	}
+	s.forgetRefused(seen)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,4 +238,101 @@ func sameEntry(a, b built) bool {
 		a.file.Hash == b.file.Hash && a.file.Generation == b.file.Generation &&
 		string(a.entry.Body) == string(b.entry.Body) && a.entry.Auth == b.entry.Auth &&
 		slices.Equal(a.entry.AllowedSources, b.entry.AllowedSources)
+}
+
+// claims indexes the live DectBases: by namespace/name, and the holder of each MAC.
+type claims struct {
+	byName map[string]*dectv1alpha1.DectBase
+	holder map[string]*dectv1alpha1.DectBase // by canonical MAC
+	mac    map[string]string                 // canonical MAC by namespace/name
+}
+
+func newClaims(bases []dectv1alpha1.DectBase) claims {
+	c := claims{byName: map[string]*dectv1alpha1.DectBase{}, holder: map[string]*dectv1alpha1.DectBase{}, mac: map[string]string{}}
+	byMAC := map[string][]dectv1alpha1.DectBase{}
+	for i := range bases {
+		b := &bases[i]
+		c.byName[b.Namespace+"/"+b.Name] = b
+		mac, err := gigaset.ParseMAC(b.Spec.MACAddress)
+		if err != nil {
+			continue
+		}
+		c.mac[b.Namespace+"/"+b.Name] = mac
+		byMAC[mac] = append(byMAC[mac], *b)
+	}
+	for mac, list := range byMAC {
+		h := provfile.MACHolder(list)
+		if h == nil {
+			// Every claim is being deleted: the oldest keeps its file until it is gone.
+			oldest := slices.MinFunc(list, func(a, b dectv1alpha1.DectBase) int { return provfile.OlderFirst(&a, &b) })
+			h = &oldest
+		}
+		c.holder[mac] = c.byName[h.Namespace+"/"+h.Name]
+	}
+	return c
+}
+
+// owner returns the live DectBase that controller-owns obj, or why there is none.
+func (c claims) owner(obj client.Object, nameOf func(string) string) (*dectv1alpha1.DectBase, string) {
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.Kind != "DectBase" || !isDectGroup(ref.APIVersion) {
+		return nil, RefusedNoOwner
+	}
+	base, ok := c.byName[obj.GetNamespace()+"/"+ref.Name]
+	switch {
+	case !ok:
+		return nil, RefusedOwnerMissing
+	case base.UID != ref.UID:
+		return nil, RefusedOwnerUID
+	case obj.GetName() != nameOf(base.Name):
+		return nil, RefusedName
+	}
+	return base, ""
+}
+
+// holds tells why base may not speak for the device of f, decoded from its ConfigMap,
+// or "" when it may: the file must be named after base's MAC, and base must hold it.
+func (c claims) holds(base *dectv1alpha1.DectBase, f *provfile.File) string {
+	mac, ok := c.mac[base.Namespace+"/"+base.Name]
+	if !ok || f.MAC != mac {
+		return RefusedKey
+	}
+	if h := c.holder[mac]; h == nil || h.UID != base.UID {
+		return RefusedNotHolder
+	}
+	return ""
+}
+
+func isDectGroup(apiVersion string) bool {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	return err == nil && gv.Group == dectv1alpha1.GroupVersion.Group
+}
+
+// refuse logs and counts a refused object once per version and reason; it names the
+// object, never its content.
+func (s *Source) refuse(seen map[string]bool, kind string, obj client.Object, reason string) {
+	key := kind + "/" + obj.GetNamespace() + "/" + obj.GetName()
+	seen[key] = true
+	mark := obj.GetResourceVersion() + "/" + string(obj.GetUID()) + "/" + reason
+	s.mu.Lock()
+	already := s.refusedSeen[key] == mark
+	s.refusedSeen[key] = mark
+	s.mu.Unlock()
+	if already {
+		return
+	}
+	s.Refused.WithLabelValues(kind, reason).Inc()
+	s.Log.Info("refusing a labelled provisioning object: no DectBase speaks for it", "kind", kind,
+		"namespace", obj.GetNamespace(), "name", obj.GetName(), "reason", reason)
+}
+
+// forgetRefused drops the refused objects that are gone or now accepted.
+func (s *Source) forgetRefused(seen map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range s.refusedSeen {
+		if !seen[key] {
+			delete(s.refusedSeen, key)
+		}
+	}
 }

@@ -11,18 +11,50 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
+	opscheme "github.com/dect-operator/dect-operator/internal/scheme"
 )
 
 const mac = "7C2F80CA21E4"
 
-// file returns the ConfigMap and Secret the reconciler would write for base.
+// dectBase is the DectBase that file's objects belong to, declaring mac.
+func dectBase(ns, name string, created time.Time) *dectv1alpha1.DectBase {
+	return &dectv1alpha1.DectBase{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: baseUID(ns, name), CreationTimestamp: metav1.NewTime(created)},
+		Spec:       dectv1alpha1.DectBaseSpec{MACAddress: "7c:2f:80:ca:21:e4"},
+	}
+}
+
+func baseUID(ns, name string) types.UID { return types.UID("uid-" + ns + "-" + name) }
+
+// ownedBy makes obj controller-owned by the DectBase ns/name with that UID, as the
+// manager does.
+func ownedBy(obj metav1.Object, name string, uid types.UID) {
+	obj.SetOwnerReferences([]metav1.OwnerReference{{
+		APIVersion: dectv1alpha1.GroupVersion.String(), Kind: "DectBase", Name: name, UID: uid,
+		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+	}})
+}
+
+// file returns the ConfigMap and Secret the reconciler would write for base (owned by
+// the DectBase dectBase returns).
 func file(ns, base, doc, creds string, created time.Time, gen string) (*corev1.ConfigMap, *corev1.Secret) {
+	cm, sec := unowned(ns, base, doc, creds, created, gen)
+	ownedBy(cm, base, baseUID(ns, base))
+	ownedBy(sec, base, baseUID(ns, base))
+	return cm, sec
+}
+
+// unowned returns base's ConfigMap and Secret without owner references.
+func unowned(ns, base, doc, creds string, created time.Time, gen string) (*corev1.ConfigMap, *corev1.Secret) {
 	labels := map[string]string{provfile.LabelFile: "true", provfile.LabelBase: base}
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: provfile.ConfigMapName(base), Labels: labels, Annotations: map[string]string{
@@ -41,9 +73,7 @@ func file(ns, base, doc, creds string, created time.Time, gen string) (*corev1.C
 
 func newSource(t *testing.T, objs ...client.Object) (*Source, *provserver.Store) {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	_ = corev1.AddToScheme(scheme)
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(objs...).Build()
 	store := provserver.NewStore()
 	src := NewSource(c, store, logr.Discard())
 	src.rebuild(context.Background())
@@ -52,7 +82,7 @@ func newSource(t *testing.T, objs ...client.Object) (*Source, *provserver.Store)
 
 func TestSourceJoinsDocumentAndCredentials(t *testing.T) {
 	cm, sec := file("a", "office", "<doc/>", "<cred/>", time.Unix(100, 0), "3")
-	src, store := newSource(t, cm, sec)
+	src, store := newSource(t, dectBase("a", "office", time.Unix(100, 0)), cm, sec)
 	e, ok := store.Lookup(mac)
 	if !ok {
 		t.Fatal("nothing served")
@@ -75,7 +105,8 @@ func TestSourceJoinsDocumentAndCredentials(t *testing.T) {
 func TestSourceServesTheOlderClaimOfAMAC(t *testing.T) {
 	olderCM, olderSec := file("a", "first", "<older/>", "", time.Unix(100, 0), "1")
 	newerCM, newerSec := file("b", "second", "<newer/>", "", time.Unix(200, 0), "1")
-	_, store := newSource(t, newerCM, newerSec, olderCM, olderSec)
+	_, store := newSource(t, dectBase("a", "first", time.Unix(100, 0)), dectBase("b", "second", time.Unix(200, 0)),
+		newerCM, newerSec, olderCM, olderSec)
 	e, _ := store.Lookup(mac)
 	if e.Namespace != "a" || string(e.Body) != "<Provider><older/></Provider>" {
 		t.Errorf("served %s/%s %q, want the older claim a/first", e.Namespace, e.Base, e.Body)
@@ -84,7 +115,7 @@ func TestSourceServesTheOlderClaimOfAMAC(t *testing.T) {
 
 func TestSourceWithoutSecretServesTheDocumentAlone(t *testing.T) {
 	cm, _ := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
-	_, store := newSource(t, cm)
+	_, store := newSource(t, dectBase("a", "office", time.Unix(100, 0)), cm)
 	e, ok := store.Lookup(mac)
 	if !ok || string(e.Body) != "<Provider><doc/></Provider>" || e.Auth.Enabled() {
 		t.Errorf("entry %v ok=%t", e, ok)
@@ -93,11 +124,9 @@ func TestSourceWithoutSecretServesTheDocumentAlone(t *testing.T) {
 
 func TestRecorderWritesAtMostOncePerIntervalUnlessTheFileChanged(t *testing.T) {
 	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
-	scheme := runtime.NewScheme()
-	_ = corev1.AddToScheme(scheme)
 	var mu sync.Mutex
 	applies := 0
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(cm, sec).WithInterceptorFuncs(interceptor.Funcs{
+	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(dectBase("a", "office", time.Unix(100, 0)), cm, sec).WithInterceptorFuncs(interceptor.Funcs{
 		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
 			mu.Lock()
 			defer mu.Unlock()

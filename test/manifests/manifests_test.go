@@ -18,11 +18,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -243,6 +245,7 @@ func testDefault(t *testing.T) {
 		"CustomResourceDefinition handsets.provisioning.dect-operator.dev",
 		"Deployment dect-system/dect-operator",
 		"Namespace dect-system",
+		"NetworkPolicy dect-system/dect-operator",
 		"Role dect-system/dect-operator-leader-election",
 		"RoleBinding dect-system/dect-operator-leader-election",
 		"Service dect-system/dect-operator-metrics",
@@ -265,9 +268,63 @@ func testDefault(t *testing.T) {
 	t.Run("bindings", func(t *testing.T) { checkBindings(t, objs) })
 	t.Run("rbac", checkAccess)
 	t.Run("pod security", func(t *testing.T) { checkPodSecurity(t, dep) })
+	t.Run("network policy", func(t *testing.T) { checkNetworkPolicy(t, objs, dep) })
 
 	if svc := convert[corev1.Service](t, find(objs, "Service", "dect-provisioning")); svc.Spec.Type != corev1.ServiceTypeClusterIP {
 		t.Errorf("device Service is %s in config/default, want ClusterIP", svc.Spec.Type)
+	}
+}
+
+// checkNetworkPolicy: the NetworkPolicy selects the operator's Pod and admits only the
+// provisioning port from outside the namespace; the metrics and probe ports only from
+// pods in the namespace. It was accepted by the API server (install).
+func checkNetworkPolicy(t *testing.T, objs []*unstructured.Unstructured, dep *appsv1.Deployment) {
+	u := find(objs, "NetworkPolicy", "dect-operator")
+	if u == nil {
+		t.Fatal("config/default has no NetworkPolicy dect-operator")
+	}
+	np := convert[networkingv1.NetworkPolicy](t, u)
+	sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+	if err != nil || sel.Empty() || !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
+		t.Errorf("NetworkPolicy selects %v, not the operator's Pod %v", np.Spec.PodSelector, dep.Spec.Template.Labels)
+	}
+	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+		t.Errorf("NetworkPolicy policyTypes %v, want [Ingress]", np.Spec.PolicyTypes)
+	}
+	// Every named port must be a container's, or the rule admits nothing.
+	podPorts := map[string]bool{}
+	for _, c := range dep.Spec.Template.Spec.Containers {
+		for _, p := range c.Ports {
+			podPorts[p.Name] = true
+		}
+	}
+	var open, inside []string
+	for _, rule := range np.Spec.Ingress {
+		fromNamespaceOnly := len(rule.From) > 0
+		for _, peer := range rule.From {
+			fromNamespaceOnly = fromNamespaceOnly && peer.PodSelector != nil && peer.NamespaceSelector == nil && peer.IPBlock == nil
+		}
+		for _, p := range rule.Ports {
+			if p.Port == nil || !podPorts[p.Port.String()] {
+				t.Errorf("NetworkPolicy admits port %v, which the Pod does not name", p.Port)
+				continue
+			}
+			if fromNamespaceOnly {
+				inside = append(inside, p.Port.String())
+			} else {
+				open = append(open, p.Port.String())
+			}
+		}
+		if len(rule.Ports) == 0 {
+			t.Errorf("NetworkPolicy rule %+v admits every port", rule)
+		}
+	}
+	if !slices.Equal(open, []string{"provisioning"}) {
+		t.Errorf("from outside the namespace the NetworkPolicy admits %v, want [provisioning]", open)
+	}
+	slices.Sort(inside)
+	if want := []string{"health", "metrics", "server-health", "server-metrics"}; !slices.Equal(inside, want) {
+		t.Errorf("from the namespace the NetworkPolicy admits %v, want %v", inside, want)
 	}
 }
 
