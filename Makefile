@@ -23,6 +23,8 @@ demo: ## Run a local control plane, the operator, the server and a simulated bas
 .PHONY: test
 test: verify-generated verify-fmt vet ## Check generated files, formatting and vet, then run every test.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test -count=1 ./...
+	# The LAN-facing server's packages once more under the race detector.
+	$(GO) test -race -count=1 ./internal/provserver/... ./internal/digest/... ./internal/server/... ./internal/push/...
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
