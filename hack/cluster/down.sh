@@ -65,6 +65,12 @@ fi
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
 ip route show "$SERVICE_CIDR" 2>/dev/null | grep -q . && ip route delete "$SERVICE_CIDR"
 
+# The kubelet's (now empty) cgroups, kubepods/... in each cgroup v1 hierarchy or in
+# the v2 tree; rmdir removes only empty ones.
+for d in /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods.slice; do
+  [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+done
+
 if [ -d "$CLUSTER_DIR" ]; then
   find "$CLUSTER_DIR" -mindepth 1 -maxdepth 1 ! -name docker -exec rm -rf --one-file-system {} + 2>/dev/null ||
     log "could not remove everything under $CLUSTER_DIR"

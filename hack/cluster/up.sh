@@ -280,6 +280,7 @@ authentication:
 authorization: {mode: Webhook}
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
+podLogsDirectory: $CLUSTER_DIR/pod-logs
 serializeImagePulls: false
 # A test machine's disk may be fuller than a production node's: only evict when it is
 # really about to run out.
