@@ -180,6 +180,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --authorization-mode Node,RBAC \
+  --kubelet-preferred-address-types InternalIP \
   --enable-admission-plugins NodeRestriction \
   --shutdown-watch-termination-grace-period 2s
 export KUBECONFIG="$CLUSTER_DIR/admin.kubeconfig"
@@ -231,16 +232,7 @@ state = "$CLUSTER_DIR/containerd-state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$CLUSTER_DIR/cni/net.d"
 EOF
-start containerd containerd --config "$CLUSTER_DIR/containerd.toml"
-wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
-
-# The sandbox image: no registry can be reached to pull registry.k8s.io/pause, so a
-# static binary that waits for SIGTERM stands in for it.
-CGO_ENABLED=0 go build -C "$repo" -trimpath -ldflags="-s -w" -o "$CLUSTER_DIR/images/pause/pause" ./hack/cluster/pause
-cp "$here/pause/Dockerfile" "$CLUSTER_DIR/images/pause/Dockerfile"
-docker build -q -t "$PAUSE_IMAGE" "$CLUSTER_DIR/images/pause" >/dev/null
-"$here/load-image.sh" "$PAUSE_IMAGE"
-
+# The Pods' network, written before containerd starts so that its CRI plugin finds it.
 cat >"$CLUSTER_DIR/cni/net.d/10-dect-test.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -260,6 +252,15 @@ cat >"$CLUSTER_DIR/cni/net.d/10-dect-test.conflist" <<EOF
   }]
 }
 EOF
+start containerd containerd --config "$CLUSTER_DIR/containerd.toml"
+wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
+
+# The sandbox image: no registry can be reached to pull registry.k8s.io/pause, so a
+# static binary that waits for SIGTERM stands in for it.
+CGO_ENABLED=0 go build -C "$repo" -trimpath -ldflags="-s -w" -o "$CLUSTER_DIR/images/pause/pause" ./hack/cluster/pause
+cp "$here/pause/Dockerfile" "$CLUSTER_DIR/images/pause/Dockerfile"
+docker build -q -t "$PAUSE_IMAGE" "$CLUSTER_DIR/images/pause" >/dev/null
+"$here/load-image.sh" "$PAUSE_IMAGE"
 
 # ---------------------------------------------------------------- kubelet
 # failCgroupV1: false, since this machine has cgroup v1 only; cgroupfs, since no
@@ -279,7 +280,9 @@ authentication:
   x509: {clientCAFile: $pki/ca.crt}
 authorization: {mode: Webhook}
 clusterDomain: cluster.local
-resolvConf: /etc/resolv.conf
+# No DNS for the Pods: the machine's resolver is outside this cluster, and nothing in
+# it needs a name resolved (the operator reaches the API server by its ClusterIP).
+resolvConf: ""
 podLogsDirectory: $CLUSTER_DIR/pod-logs
 serializeImagePulls: false
 # A test machine's disk may be fuller than a production node's: only evict when it is
