@@ -14,6 +14,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=hack/cluster/common.sh
 source "$here/common.sh"
 
+# Whether up.sh ran since the last down.sh: only then are the machine-wide leftovers
+# below (iptables chains, cgroups) this cluster's and not another kubelet's.
+ours=false
+[ -d "$CLUSTER_DIR/run" ] && ours=true
+
 # stop NAME: SIGTERM, then SIGKILL after 15 s, the process up.sh started as NAME.
 stop() {
   local pidfile="$CLUSTER_DIR/run/$1.pid" pid
@@ -55,6 +60,19 @@ if [ -n "$proxy" ] && iptables -t nat -nL KUBE-SERVICES >/dev/null 2>&1; then
   "$proxy" --cleanup >/dev/null 2>&1 || log "kube-proxy --cleanup failed; KUBE-* chains may remain"
 fi
 
+# The kubelet's own chains (it keeps no --cleanup): KUBE-FIREWALL, which drops
+# martian packets to 127.0.0.0/8, and the canary chains it watches for flushes.
+$ours && for ipt in iptables ip6tables; do
+  command -v "$ipt" >/dev/null || continue
+  while "$ipt" -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+  while "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+  for table in filter nat mangle; do
+    for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+      "$ipt" -t "$table" -F "$chain" 2>/dev/null && "$ipt" -t "$table" -X "$chain" 2>/dev/null
+    done
+  done
+done
+
 # Mounts under our folder (the kubelet's volumes, containerd's snapshots and the Pods'
 # network namespaces), deepest first. The private Docker engine's are its own.
 if [ -d "$CLUSTER_DIR" ]; then
@@ -67,7 +85,7 @@ ip route show "$SERVICE_CIDR" 2>/dev/null | grep -q . && ip route delete "$SERVI
 
 # The kubelet's (now empty) cgroups, kubepods/... in each cgroup v1 hierarchy or in
 # the v2 tree; rmdir removes only empty ones.
-for d in /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods.slice; do
+$ours && for d in /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods.slice; do
   [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 done
 
