@@ -32,7 +32,7 @@ test: verify-generated verify-fmt vet ## Check generated files, formatting and v
 
 .PHONY: test-cluster
 test-cluster: ## The image on a real one-node cluster: make image, kubectl apply -k, a device via the Service (root).
-	DECT_CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 60m ./test/cluster
+	DECT_CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 85m ./test/cluster
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.

@@ -58,7 +58,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 		t.Fatal("the cluster test starts a kubelet and containerd: it must run as root")
 	}
 	root := repoRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
 	defer cancel()
 	tm := newTimings()
 	defer tm.report(t)
