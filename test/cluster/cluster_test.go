@@ -87,11 +87,11 @@ func TestOperatorOnARealNode(t *testing.T) {
 			t.Logf("KEEP_CLUSTER is set: the cluster keeps running; hack/cluster/down.sh stops it")
 			return
 		}
-		out, err := command(context.Background(), root, nil, nil, "hack/cluster/down.sh")
-		if err != nil {
+		// --docker: the private dockerd too, if docker.sh started one (its image store
+		// stays for the next run).
+		if _, err := command(context.Background(), root, nil, nil, "hack/cluster/down.sh", "--docker"); err != nil {
 			t.Errorf("hack/cluster/down.sh: %v", err)
 		}
-		_ = out
 	}
 	// Interrupted (Ctrl-C, a CI timeout): stop the cluster before going.
 	sigs := make(chan os.Signal, 1)
@@ -226,6 +226,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 	k.run("apply", "-k", kustomization(t, root, "config/overlays/nodeport"))
 	k.run("-n", operatorNS, "rollout", "status", "deployment/dect-operator", "--timeout=5m")
 	viaNodePort := fmt.Sprintf("http://%s:30080/", env["NODE_IP"])
+	var nodePortFetch simulator.FetchResult
 	eventually(t, "the device gets its file through the NodePort", time.Minute, func() error {
 		res, err := dev.Fetch(ctx, viaNodePort)
 		if err != nil {
@@ -234,9 +235,11 @@ func TestOperatorOnARealNode(t *testing.T) {
 		if res.StatusCode != 200 && res.StatusCode != 304 {
 			return fmt.Errorf("status %d", res.StatusCode)
 		}
+		nodePortFetch = res
 		return nil
 	})
 	p.halt()
+	t.Logf("device fetched %s: HTTP %d, Digest %s as its %s identity", nodePortFetch.URL, nodePortFetch.StatusCode, nodePortFetch.Algorithm, nodePortFetch.Identity)
 	t.Logf("NodePort overlay applied (a rollout, since SERVER_URL changed): %s", p)
 	if _, failed, failures := p.counts(); failed > 0 {
 		t.Errorf("fetches failed while the NodePort overlay rolled out:\n%s", strings.Join(failures, "\n"))
