@@ -130,6 +130,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 	}
 	k.run("-n", operatorNS, "rollout", "status", "deployment/dect-operator", "--timeout=5m")
 	pod := readyPod(t, k)
+	checkProbes(t, k, 0)
 	tm.done("kubectl apply -k (config/default) until both containers Ready")
 	t.Logf("pod %s: both containers Ready under Pod Security %q", pod, "restricted")
 	// The namespace really enforces restricted: a Pod that only meets "baseline" (no
@@ -209,6 +210,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 	})
 	// Give the new leader the time to reconcile everything once.
 	time.Sleep(15 * time.Second)
+	checkProbes(t, k, 1)
 	p.halt()
 	after := snapshot(k)
 	if before != after {
@@ -417,6 +419,31 @@ func lease(k *kubectl) string {
 	out, _ := k.try("-n", operatorNS, "get", "lease", "dect-operator.provisioning.dect-operator.dev",
 		"-o", "jsonpath={.spec.holderIdentity}")
 	return strings.TrimSpace(out)
+}
+
+// checkProbes fails on a liveness probe that failed in the operator's namespace, or a
+// container restart the test did not cause (restartsCaused: the manager it killed).
+// Readiness probes that fail while a container starts are expected and not counted.
+func checkProbes(t *testing.T, k *kubectl, restartsCaused int) {
+	t.Helper()
+	events := k.run("-n", operatorNS, "get", "events", "--field-selector", "reason=Unhealthy",
+		"-o", `jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\n"}{end}`)
+	for _, line := range strings.Split(strings.TrimSpace(events), "\n") {
+		if strings.Contains(line, "Liveness") {
+			t.Errorf("a liveness probe failed: %s", line)
+		}
+	}
+	restarts := k.run("-n", operatorNS, "get", "pods", "-o",
+		`jsonpath={range .items[*]}{range .status.containerStatuses[*]}{.restartCount}{" "}{end}{end}`)
+	total := 0
+	for _, f := range strings.Fields(restarts) {
+		var n int
+		fmt.Sscan(f, &n)
+		total += n
+	}
+	if total != restartsCaused {
+		t.Errorf("containers restarted %d times; the test caused %d", total, restartsCaused)
+	}
 }
 
 // checkLogs fails on any "forbidden" in either container's log: a missing RBAC verb
