@@ -9,6 +9,12 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # built, by hack/envtest-assets.sh into a cache outside the repository.
 ENVTEST_ASSETS = $(shell hack/envtest-assets.sh)
 
+# The image `make image` builds, and the base it copies the binary onto (see Dockerfile).
+IMG ?= ghcr.io/dect-operator/dect-operator:v0.1.0
+BASE_IMAGE ?= gcr.io/distroless/static:nonroot
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+DOCKER ?= docker
+
 .PHONY: help
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -25,6 +31,10 @@ test: verify-generated verify-fmt vet ## Check generated files, formatting and v
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test -count=1 ./...
 	# The LAN-facing server's packages once more under the race detector.
 	$(GO) test -race -count=1 ./internal/provserver/... ./internal/digest/... ./internal/server/... ./internal/push/...
+
+.PHONY: test-cluster
+test-cluster: ## The image on a real one-node cluster: make image, kubectl apply -k, a device via the Service (root).
+	DECT_CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 85m ./test/cluster
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
@@ -58,6 +68,16 @@ vet: ## Run go vet.
 .PHONY: build
 build: ## Build the one binary into bin/.
 	CGO_ENABLED=0 $(GO) build -o bin/dect-operator ./cmd/dect-operator
+
+.PHONY: image-binary
+image-binary: ## Build the image's static binary into bin/image/linux_$(IMAGE_ARCH)/.
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -buildvcs=false -ldflags="-s -w" \
+		-o bin/image/linux_$(IMAGE_ARCH)/dect-operator ./cmd/dect-operator
+
+.PHONY: image
+image: image-binary ## Build the image $(IMG) from the Dockerfile (BASE_IMAGE= to change its base).
+	$(DOCKER) build --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+		--build-arg TARGETOS=linux --build-arg TARGETARCH=$(IMAGE_ARCH) -t $(IMG) .
 
 .PHONY: envtest
 envtest: ## Print the folder of the envtest binaries, building them on first use.

@@ -1,0 +1,253 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dect-operator/dect-operator/internal/simulator"
+)
+
+// repoRoot is the repository's top folder (this package lives in test/cluster).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
+
+// command runs name with args in dir and returns its standard output. Standard error
+// goes to the test's log only when the command fails, or is returned with the error.
+func command(ctx context.Context, dir string, env []string, stdin []byte, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// keyValues parses the KEY=VALUE lines a script prints.
+func keyValues(out string) map[string]string {
+	m := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// kubectl runs the cluster's kubectl as its admin.
+type kubectl struct {
+	t    *testing.T
+	ctx  context.Context
+	bin  string
+	env  []string
+	root string
+}
+
+func (k *kubectl) try(args ...string) (string, error) {
+	return command(k.ctx, k.root, k.env, nil, k.bin, args...)
+}
+
+func (k *kubectl) run(args ...string) string {
+	k.t.Helper()
+	out, err := k.try(args...)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return out
+}
+
+// stdin runs kubectl with data on its standard input (for manifests that hold a
+// password, which must not appear in a command line or a log).
+func (k *kubectl) stdin(data []byte, args ...string) string {
+	k.t.Helper()
+	out, err := command(k.ctx, k.root, k.env, data, k.bin, args...)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return out
+}
+
+// object returns an object as generic JSON.
+func (k *kubectl) object(args ...string) map[string]any {
+	k.t.Helper()
+	var m map[string]any
+	out := k.run(append([]string{"get", "-o", "json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		k.t.Fatalf("kubectl get %v: %v", args, err)
+	}
+	return m
+}
+
+// eventually retries check every second until it passes or timeout passes.
+func eventually(t *testing.T, what string, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// field walks a generic JSON object along path ("status", "conditions", ...).
+func field(obj any, path ...string) any {
+	for _, p := range path {
+		m, ok := obj.(map[string]any)
+		if !ok {
+			return nil
+		}
+		obj = m[p]
+	}
+	return obj
+}
+
+// conditions returns "Type=Status/Reason@lastTransitionTime" for the given types, the
+// part of a status that a restart must not change when nothing else did.
+func conditions(obj map[string]any, types ...string) string {
+	var parts []string
+	list, _ := field(obj, "status", "conditions").([]any)
+	for _, typ := range types {
+		for _, c := range list {
+			if field(c, "type") == typ {
+				parts = append(parts, fmt.Sprintf("%s=%v/%v@%v", typ, field(c, "status"), field(c, "reason"), field(c, "lastTransitionTime")))
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// timings records the wall time of each phase, for the report at the end.
+type timings struct {
+	mu     sync.Mutex
+	start  time.Time
+	last   time.Time
+	phases []string
+}
+
+func newTimings() *timings { now := time.Now(); return &timings{start: now, last: now} }
+
+func (tm *timings) done(phase string) {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	now := time.Now()
+	tm.phases = append(tm.phases, fmt.Sprintf("%-58s %6.1fs", phase, now.Sub(tm.last).Seconds()))
+	tm.last = now
+}
+
+func (tm *timings) report(t *testing.T) {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	t.Logf("timings (wall):\n  %s\n  %-58s %6.1fs", strings.Join(tm.phases, "\n  "), "total", time.Since(tm.start).Seconds())
+}
+
+// poller makes the simulated device fetch its file from each URL in turn, over and
+// over, and counts the outcomes: a fetch fails when no answer came, or an answer other
+// than the file (200) or "not modified" (304), or a file the device ignored.
+type poller struct {
+	dev  *simulator.Device
+	urls []string
+
+	mu       sync.Mutex
+	ok       map[string]int
+	failed   map[string]int
+	failures []string
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+func startPoller(ctx context.Context, dev *simulator.Device, interval time.Duration, urls ...string) *poller {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &poller{dev: dev, urls: urls, ok: map[string]int{}, failed: map[string]int{}, stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for {
+			for _, u := range urls {
+				if ctx.Err() != nil {
+					return
+				}
+				res, err := dev.Fetch(ctx, u)
+				if ctx.Err() != nil {
+					return // a fetch cut short by the end of the test is no failure
+				}
+				p.count(u, res, err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(interval):
+			}
+		}
+	}()
+	return p
+}
+
+func (p *poller) count(u string, res simulator.FetchResult, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case err != nil:
+		p.failed[u]++
+		p.failures = append(p.failures, fmt.Sprintf("%s %s: %v", time.Now().Format("15:04:05.000"), u, err))
+	case res.StatusCode != 200 && res.StatusCode != 304, res.Ignored:
+		p.failed[u]++
+		p.failures = append(p.failures, fmt.Sprintf("%s %s: status %d, ignored=%v %v", time.Now().Format("15:04:05.000"), u, res.StatusCode, res.Ignored, res.Errors))
+	default:
+		p.ok[u]++
+	}
+}
+
+// counts returns the successful and failed fetches so far, and the failures' texts.
+func (p *poller) counts() (ok, failed int, failures []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, n := range p.ok {
+		ok += n
+	}
+	for _, n := range p.failed {
+		failed += n
+	}
+	return ok, failed, append([]string(nil), p.failures...)
+}
+
+func (p *poller) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var parts []string
+	for _, u := range p.urls {
+		parts = append(parts, fmt.Sprintf("%s: %d ok, %d failed", u, p.ok[u], p.failed[u]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (p *poller) halt() {
+	p.stop()
+	<-p.done
+}
