@@ -146,8 +146,8 @@ type PushStatus struct {
 	// +optional
 	FetchedAfter *metav1.Duration `json:"fetchedAfter,omitempty"`
 	// State says what the push scheduler waits for: UpToDate, Debouncing, BackingOff,
-	// RateLimited, HourlyLimit, NoFile, or why it sent the last push (FileChanged,
-	// Retry, WindowOpening, ResyncRequested).
+	// RateLimited, HourlyLimit, NoFile, NoAccount (no account of the device to address),
+	// or why it sent the last push (FileChanged, Retry, WindowOpening, ResyncRequested).
 	// +optional
 	State string `json:"state,omitempty"`
 	// Message explains State.
