@@ -24,6 +24,10 @@ const (
 	// authenticate. False means anyone who can reach the server can read the base's
 	// file, SIP passwords included.
 	ConditionProtected = "Protected"
+	// ConditionPushed (DectBase, with spec.push) tells whether the last push asking the
+	// device to fetch was accepted. It is about the push only: Ready stays about the
+	// file, and a failing push never makes the base Stalled.
+	ConditionPushed = "Pushed"
 )
 
 // Condition reasons, in CamelCase, shared by both kinds where the meaning is the same.
@@ -54,6 +58,10 @@ const (
 	ReasonFirmwareUpdating   = "UpdatePending"
 	ReasonFirmwareTooOld     = "FirmwareTooOld"
 	ReasonFirmwareURLTooLong = "URLLongerThanKnown"
+	// Pushed condition reasons: the last push was accepted, or it was not (the device
+	// or the PBX refused it, or nothing answered); the message holds the answer.
+	ReasonPushAccepted = "PushAccepted"
+	ReasonPushFailed   = "PushFailed"
 )
 
 // Annotations understood by the operator.
@@ -69,6 +77,9 @@ const (
 	// status.lastHandledReconcileAt. The name and the acknowledgement are Flux's, so
 	// `flux reconcile`-style tooling and scripts that wait for the acknowledgement work.
 	AnnotationReconcileRequest = "reconcile.fluxcd.io/requestedAt"
+	// AnnotationResync on a DectBase with spec.push asks for one push now: any new
+	// value (e.g. the date) does, even when the device has its current file.
+	AnnotationResync = "provisioning.dect-operator.dev/resync"
 )
 
 // GetConditions returns the status conditions, for code that handles both kinds alike.

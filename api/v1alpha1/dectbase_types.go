@@ -79,6 +79,12 @@ type DectBaseSpec struct {
 	// +optional
 	Firmware *Firmware `json:"firmware,omitempty"`
 
+	// Push asks the device to fetch its file as soon as it changes (a SIP NOTIFY with
+	// Event: check-sync), instead of at its next periodic check. Unset or method None:
+	// the device fetches on its own timer only.
+	// +optional
+	Push *Push `json:"push,omitempty"`
+
 	// DeletionPolicy says what becomes of the base's slot record, the ConfigMap
 	// <name>-provisioning that holds the rendered file (no secrets), when the DectBase is
 	// deleted. Delete (the default): it goes with the base. Retain: it stays in the
@@ -388,6 +394,11 @@ type DectBaseStatus struct {
 	// annotation the operator last acted on.
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+
+	// Push is what the operator last did to make the device fetch its file now
+	// (spec.push), and what came of it.
+	// +optional
+	Push *PushStatus `json:"push,omitempty"`
 }
 
 // DocumentStatus identifies one rendered file.

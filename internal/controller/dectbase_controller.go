@@ -25,6 +25,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
 	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/push"
 )
 
 // DectBaseReconciler keeps each base's provisioning file, and the status of the base and
@@ -43,6 +44,9 @@ type DectBaseReconciler struct {
 	// StallAfter is how long a missing Secret or DectBase is waited for before it is
 	// reported as Stalled; 0 means assemble.DefaultStallAfter.
 	StallAfter time.Duration
+	// Pusher asks devices to fetch a changed file now (spec.push); one per manager.
+	// nil: no base is pushed.
+	Pusher *push.Pusher
 }
 
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
@@ -70,9 +74,11 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err := r.Get(ctx, req.NamespacedName, &base); err != nil {
 		// A deleted base takes its ConfigMap and Secret along (owner references); its
 		// handsets report the missing base through the Handset reconciler.
+		r.forgetPushes(req.String())
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !base.DeletionTimestamp.IsZero() {
+		r.forgetPushes(req.String())
 		return ctrl.Result{}, r.releaseRecord(ctx, &base)
 	}
 	if err := r.holdRecord(ctx, &base); err != nil {
@@ -142,12 +148,41 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err := r.writeStatuses(ctx, &base, handsets, statuses); err != nil {
 		return ctrl.Result{}, err
 	}
-	if statuses.Next.IsZero() {
-		return ctrl.Result{}, nil
+	// With the new file served, ask the device to fetch it now (spec.push).
+	pushNext, err := r.stepPush(ctx, &base, handsets, statuses, secrets)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	// Wake up exactly when the registration window changes state, or a wait turns into
-	// Stalled, instead of polling.
-	return ctrl.Result{RequeueAfter: statuses.Next.Sub(now) + time.Second}, nil
+	// Wake up exactly when the registration window changes state, a wait turns into
+	// Stalled, or a push is due, instead of polling.
+	return requeueAt(r.now(), nonZeroAfter(statuses.Next, time.Second), pushNext), nil
+}
+
+// requeueAt asks to be reconciled at the earliest of the times that are not zero.
+func requeueAt(now time.Time, at ...time.Time) ctrl.Result {
+	var next time.Time
+	for _, t := range at {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if next.IsZero() {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: max(next.Sub(now), time.Millisecond)}
+}
+
+func nonZeroAfter(t time.Time, d time.Duration) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Add(d)
+}
+
+func (r *DectBaseReconciler) forgetPushes(key string) {
+	if r.Pusher != nil {
+		r.Pusher.Forget(key)
+	}
 }
 
 func (r *DectBaseReconciler) policy(now time.Time) assemble.Policy {

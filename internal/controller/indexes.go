@@ -62,5 +62,13 @@ func baseSecretNames(b *dectv1alpha1.DectBase) []string {
 			names = append(names, it.ValueFrom.Name)
 		}
 	}
+	if p := b.Spec.Push; p != nil {
+		if p.AsteriskAMI != nil {
+			names = append(names, p.AsteriskAMI.CredentialsSecretRef.Name)
+		}
+		if p.FreeSWITCH != nil {
+			names = append(names, p.FreeSWITCH.PasswordSecretRef.Name)
+		}
+	}
 	return names
 }

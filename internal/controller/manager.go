@@ -14,9 +14,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
 )
 
@@ -64,7 +66,12 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering indexes: %w", err)
 	}
+	pushMetrics, err := push.NewMetrics(ctrlmetrics.Registry)
+	if err != nil {
+		return err
+	}
 	base := &DectBaseReconciler{
+		Pusher:     &push.Pusher{Metrics: pushMetrics},
 		Client:     mgr.GetClient(),
 		APIReader:  mgr.GetAPIReader(),
 		Recorder:   mgr.GetEventRecorder("dect-operator"),

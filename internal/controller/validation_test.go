@@ -50,6 +50,19 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		{"SIP port out of range", base(func(b *dectv1alpha1.DectBase) { b.Spec.SIP.Port = 70000 }), "should be less than or equal to 65535"},
 		{"PIN of three digits", base(func(b *dectv1alpha1.DectBase) { b.Spec.Registration.PIN = "123" }), "pin must be exactly 4 digits"},
 		{"PIN with letters", base(func(b *dectv1alpha1.DectBase) { b.Spec.Registration.PIN = "12a4" }), "pin must be exactly 4 digits"},
+		{"AsteriskAMI push without its block", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Push = &dectv1alpha1.Push{Method: dectv1alpha1.PushAsteriskAMI}
+		}), "method AsteriskAMI needs asteriskAMI"},
+		{"FreeSWITCH push without its block", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Push = &dectv1alpha1.Push{Method: dectv1alpha1.PushFreeSWITCH}
+		}), "method FreeSWITCH needs freeSWITCH"},
+		{"Direct push with an AMI block", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Push = &dectv1alpha1.Push{Method: dectv1alpha1.PushDirect, AsteriskAMI: &dectv1alpha1.AsteriskAMIPush{
+				Address: "pbx:5038", CredentialsSecretRef: dectv1alpha1.LocalObjectReference{Name: "ami"}}}
+		}), "asteriskAMI applies only to method AsteriskAMI"},
+		{"push block without its method", base(func(b *dectv1alpha1.DectBase) {
+			b.Spec.Push = &dectv1alpha1.Push{Direct: &dectv1alpha1.DirectPush{Port: 5060}}
+		}), "direct applies only to method Direct"},
 		{"scheduled window without start", base(func(b *dectv1alpha1.DectBase) {
 			b.Spec.Registration.Window = dectv1alpha1.RegistrationWindow{Mode: dectv1alpha1.WindowScheduled, Duration: dur("1h")}
 		}), "a Scheduled window needs start and duration"},

@@ -62,9 +62,10 @@ func (m *Metrics) Pushed(r Result) {
 	m.pushes.WithLabelValues(string(r.Method), result).Inc()
 }
 
-// Fetched records a device's fetch d after a push by method (Decision.FetchedAfter).
+// Fetched records a device's fetch d after a push by method (Decision.FetchedAfter);
+// a negative d (a clock that stepped back) is not observed.
 func (m *Metrics) Fetched(method Method, d time.Duration) {
-	if m == nil || d <= 0 {
+	if m == nil || d < 0 {
 		return
 	}
 	m.latency.WithLabelValues(string(method)).Observe(d.Seconds())

@@ -19,7 +19,7 @@ func TestMetrics(t *testing.T) {
 	m.Pushed(Result{Method: AsteriskAMI, Status: "Asterisk login as \"provd\": Authentication failed"})
 	m.Pushed(Result{Method: AsteriskAMI, Status: "Asterisk manager at 127.0.0.1:5038: connection refused"})
 	m.Fetched(Direct, 700*time.Millisecond)
-	m.Fetched(Direct, 0) // no push preceded the fetch: nothing to observe
+	m.Fetched(Direct, -time.Second) // a clock step backwards: nothing to observe
 
 	want := `
 # HELP dect_push_notifications_total Check-sync pushes sent, by method (Direct, AsteriskAMI, FreeSWITCH) and result (sent, failed).

@@ -31,10 +31,10 @@ func (p *Pusher) Step(ctx context.Context, key string, f Facts, n Notifier, t Ta
 	p.mu.Unlock()
 
 	var method Method
-	if d.FetchedAfter > 0 || d.Send {
+	if d.Fetched || d.Send {
 		method = methodOf(n)
 	}
-	if d.FetchedAfter > 0 {
+	if d.Fetched {
 		p.Metrics.Fetched(method, d.FetchedAfter)
 	}
 	if !d.Send {

@@ -130,8 +130,10 @@ type Decision struct {
 	// Next is when to call Decide again if nothing changes before; zero when nothing is
 	// waiting.
 	Next time.Time
-	// FetchedAfter is set once, on the call that first sees the device up to date after
-	// a push: the time from that push to the fetch (for the latency histogram).
+	// Fetched is true once, on the call that first sees the device up to date after a
+	// push; FetchedAfter is then the time from that push to the fetch (for the latency
+	// histogram; 0 when the fetch was recorded in the push's second).
+	Fetched      bool
 	FetchedAfter time.Duration
 	State        State
 }
@@ -172,8 +174,10 @@ func Decide(p Policy, s State, f Facts, now time.Time) Decision {
 
 	// Rule 2.
 	if f.UpToDate() {
-		if s.Attempts > 0 && !f.DeliveredAt.Before(s.LastSent) {
-			d.FetchedAfter = f.DeliveredAt.Sub(s.LastSent)
+		// A delivery record may keep whole seconds only (metav1.Time): a fetch in the
+		// same second as the push counts as following it, after 0s.
+		if s.Attempts > 0 && !f.DeliveredAt.Before(s.LastSent.Truncate(time.Second)) {
+			d.Fetched, d.FetchedAfter = true, max(f.DeliveredAt.Sub(s.LastSent), 0)
 		}
 		s.Pending, s.Attempts = time.Time{}, 0
 		if !forced {

@@ -103,7 +103,7 @@ func drive(st *station, stop <-chan struct{}) (results []push.Result, fetchedAft
 	for {
 		d := push.Decide(push.Policy{}, s, st.facts(), time.Now())
 		s = d.State
-		if d.FetchedAfter > 0 {
+		if d.Fetched {
 			fetchedAfter = append(fetchedAfter, d.FetchedAfter)
 		}
 		if d.Send {
