@@ -32,6 +32,10 @@ test: verify-generated verify-fmt vet ## Check generated files, formatting and v
 	# The LAN-facing server's packages once more under the race detector.
 	$(GO) test -race -count=1 ./internal/provserver/... ./internal/digest/... ./internal/server/... ./internal/push/...
 
+.PHONY: test-peers
+test-peers: ## The check-sync NOTIFY against Kamailio, an independent SIP stack (installs kamailio when missing; root).
+	hack/kamailio-notify-check.sh
+
 .PHONY: test-cluster
 test-cluster: ## The image on a real one-node cluster: make image, kubectl apply -k, a device via the Service (root).
 	DECT_CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 85m ./test/cluster
