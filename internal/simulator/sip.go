@@ -28,21 +28,25 @@ type SIPConfig struct {
 	ServerURL string
 	// Logger receives the SIP library's messages; nil discards them.
 	Logger *slog.Logger
+	// NoCheckSync makes a device whose firmware knows no check-sync: it answers a
+	// well-formed check-sync NOTIFY 489 Bad Event, as to any other event package.
+	NoCheckSync bool
 }
 
 // SIPListener is a device's SIP user agent: it answers NOTIFY and OPTIONS and fetches
 // the file when told to check-sync. Its methods are safe for concurrent use.
 type SIPListener struct {
-	d         *Device
-	serverURL string
-	port      int
-	ua        *sipgo.UserAgent
-	udp       net.PacketConn
-	tcp       net.Listener
-	ctx       context.Context
-	cancel    context.CancelFunc
-	serving   sync.WaitGroup // the two Serve loops
-	fetching  sync.WaitGroup // fetches a check-sync started
+	d           *Device
+	serverURL   string
+	noCheckSync bool
+	port        int
+	ua          *sipgo.UserAgent
+	udp         net.PacketConn
+	tcp         net.Listener
+	ctx         context.Context
+	cancel      context.CancelFunc
+	serving     sync.WaitGroup // the two Serve loops
+	fetching    sync.WaitGroup // fetches a check-sync started
 
 	mu      sync.Mutex
 	closed  bool // no fetch starts once Close began waiting for them
@@ -90,7 +94,7 @@ func (d *Device) ListenSIP(cfg SIPConfig) (*SIPListener, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &SIPListener{
-		d: d, serverURL: cfg.ServerURL, port: tcp.Addr().(*net.TCPAddr).Port,
+		d: d, serverURL: cfg.ServerURL, port: tcp.Addr().(*net.TCPAddr).Port, noCheckSync: cfg.NoCheckSync,
 		ua: ua, udp: udp, tcp: tcp, ctx: ctx, cancel: cancel,
 		counts: SIPCounts{Answers: map[int]int{}},
 	}
@@ -169,6 +173,9 @@ func (l *SIPListener) Close() error {
 
 func (l *SIPListener) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	code, reason, extra := AnswerNotify(req, l.d.hasAccount)
+	if code == 200 && l.noCheckSync {
+		code, reason, extra = 489, "Bad Event", nil
+	}
 	resp := sip.NewResponseFromRequest(req, code, reason, nil)
 	for _, h := range extra {
 		resp.AppendHeader(h)

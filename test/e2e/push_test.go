@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,13 @@ func (sc *scenario) bootstrapPushed(adjust func(*dectv1alpha1.DectBase), pushSpe
 // bootstrapPushedBase is bootstrapPushed for a base of another name.
 func (sc *scenario) bootstrapPushedBase(name string, adjust func(*dectv1alpha1.DectBase), pushSpec func(port int) *dectv1alpha1.Push) *pushedDevice {
 	sc.t.Helper()
+	return sc.bootstrapPushedDevice(name, adjust, pushSpec, simulator.SIPConfig{})
+}
+
+// bootstrapPushedDevice is bootstrapPushedBase with the device's SIP side configured by
+// sipCfg (its address and server URL are set here).
+func (sc *scenario) bootstrapPushedDevice(name string, adjust func(*dectv1alpha1.DectBase), pushSpec func(port int) *dectv1alpha1.Push, sipCfg simulator.SIPConfig) *pushedDevice {
+	sc.t.Helper()
 	mac, macID := sc.declareBase(name, adjust)
 	first := handsetDef{Name: "hs-1013", User: "1013"}
 	if name != "office" {
@@ -56,7 +64,8 @@ func (sc *scenario) bootstrapPushedBase(name string, adjust func(*dectv1alpha1.D
 	}
 	sc.create(first.Handset(sc.ns, name))
 	dev := sc.newDevice(mac, macID)
-	l, err := dev.ListenSIP(simulator.SIPConfig{Addr: "127.0.0.1:0", ServerURL: stack.ServerURL})
+	sipCfg.Addr, sipCfg.ServerURL = "127.0.0.1:0", stack.ServerURL
+	l, err := dev.ListenSIP(sipCfg)
 	if err != nil {
 		sc.t.Fatal(err)
 	}
@@ -295,6 +304,111 @@ func TestPushFailureReportedWithBackoff(t *testing.T) {
 	if c := dev.sip.Counts(); c.Notifies != 0 {
 		t.Errorf("the device received %d NOTIFYs directly; with AsteriskAMI the PBX sends them", c.Notifies)
 	}
+}
+
+// A device whose firmware knows no check-sync answers 489: status says so, one Warning
+// Event, the retries back off, and the base stays Ready.
+func TestPushToADeviceAnswering489(t *testing.T) {
+	t.Parallel()
+	sc := begin(t)
+	dev := sc.bootstrapPushedDevice("office", nil, directPush, simulator.SIPConfig{NoCheckSync: true})
+	sc.declareHandset("office", example[1])
+	b := sc.waitBase("office", "the refused push in status", settle, func(b *dectv1alpha1.DectBase) error {
+		p := b.Status.Push
+		if p == nil || p.LastPushTime == nil || p.Accepted || p.ConsecutiveFailures < 1 {
+			return fmt.Errorf("status.push %+v", p)
+		}
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionPushed, metav1.ConditionFalse, dectv1alpha1.ReasonPushFailed, "489")
+	})
+	p := *b.Status.Push
+	t.Logf("status.push: result %q, failures %d, next in %v; Pushed: %s", p.Result, p.ConsecutiveFailures,
+		p.NextPushTime.Sub(p.LastPushTime.Time), findCondition(b.Status.Conditions, dectv1alpha1.ConditionPushed).Message)
+	if p.NextPushTime == nil || p.NextPushTime.Sub(p.LastPushTime.Time) < 29*time.Second {
+		t.Errorf("next push %v after a refusal: want the backoff of at least 30 s", p.NextPushTime)
+	}
+	if err := hasCondition(b.Status.Conditions, dectv1alpha1.ConditionReady, metav1.ConditionTrue, dectv1alpha1.ReasonRendered); err != nil {
+		t.Errorf("a refused push must leave Ready alone: %v", err)
+	}
+	sc.waitWarning("office", dectv1alpha1.ReasonPushFailed, "489")
+	if events := sc.pushFailedEvents(); len(events) != 1 {
+		t.Errorf("PushFailed events %v, want one", events)
+	} else {
+		t.Logf("Warning event: %s", events[0])
+	}
+	if c := dev.sip.Counts(); c.Answers[489] < 1 || c.CheckSyncs != 0 {
+		t.Errorf("device SIP counts %+v: want 489 answers and no check-sync acted on", c)
+	}
+}
+
+// The PBX refuses the operator's manager login: status says so (never the secret), one
+// Warning Event, the retries back off.
+func TestPushWithAWrongAMISecret(t *testing.T) {
+	t.Parallel()
+	sc := begin(t)
+	const amiSecret = "wrong-s3cret-never-shown"
+	addr := refusingAMI(t)
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "ami"},
+		StringData: map[string]string{"username": "provd", "secret": amiSecret}})
+	sc.bootstrapPushed(nil, func(int) *dectv1alpha1.Push {
+		return &dectv1alpha1.Push{Method: dectv1alpha1.PushAsteriskAMI, AsteriskAMI: &dectv1alpha1.AsteriskAMIPush{
+			Address: addr, CredentialsSecretRef: dectv1alpha1.LocalObjectReference{Name: "ami"}}}
+	})
+	sc.declareHandset("office", example[1])
+	b := sc.waitBase("office", "the refused login in status", settle, func(b *dectv1alpha1.DectBase) error {
+		p := b.Status.Push
+		if p == nil || p.LastPushTime == nil || p.Accepted {
+			return fmt.Errorf("status.push %+v", p)
+		}
+		return hasCondition(b.Status.Conditions, dectv1alpha1.ConditionPushed, metav1.ConditionFalse, dectv1alpha1.ReasonPushFailed, "Authentication failed")
+	})
+	p := *b.Status.Push
+	t.Logf("status.push: result %q, next in %v", p.Result, p.NextPushTime.Sub(p.LastPushTime.Time))
+	if p.NextPushTime == nil || p.NextPushTime.Sub(p.LastPushTime.Time) < 29*time.Second {
+		t.Errorf("next push %v after a refused login: want the backoff of at least 30 s", p.NextPushTime)
+	}
+	sc.waitWarning("office", dectv1alpha1.ReasonPushFailed, "Authentication failed")
+	events := sc.pushFailedEvents()
+	t.Logf("Warning events: %v", events)
+	if all := fmt.Sprintf("%+v %v", *b, events); strings.Contains(all, amiSecret) {
+		t.Error("the AMI secret shows in status or events")
+	}
+}
+
+// refusingAMI is an Asterisk manager interface on loopback, after Asterisk's protocol
+// (a greeting line, then "Key: Value" lines ending in an empty line), that refuses every
+// login as a manager with another secret does.
+func refusingAMI(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+				_, _ = conn.Write([]byte("Asterisk Call Manager/7.0.3\r\n"))
+				r := bufio.NewReader(conn)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if strings.TrimSpace(line) == "" {
+						_, _ = conn.Write([]byte("Response: Error\r\nMessage: Authentication failed\r\n\r\n"))
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
 
 // closedPort is a loopback address where nothing listens.
