@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -679,24 +680,26 @@ func TestGitOpsReplaysKeepSlots(t *testing.T) {
 	onDevice("the scattered layout on the device")
 
 	// A restore without status: every status stripped.
+	// The operator writes status meanwhile: each strip is retried on a conflict.
+	strip := func(o client.Object, clear func()) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: o.GetName()}, o); err != nil {
+				return err
+			}
+			clear()
+			return sc.c.Status().Update(sc.ctx, o)
+		})
+		if err != nil {
+			t.Fatalf("stripping the status of %s: %v", o.GetName(), err)
+		}
+	}
 	for name := range layout {
-		h := &dectv1alpha1.Handset{}
-		if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: name}, h); err != nil {
-			t.Fatal(err)
-		}
-		h.Status = dectv1alpha1.HandsetStatus{}
-		if err := sc.c.Status().Update(sc.ctx, h); err != nil {
-			t.Fatal(err)
-		}
+		h := &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		strip(h, func() { h.Status = dectv1alpha1.HandsetStatus{} })
 	}
-	b := &dectv1alpha1.DectBase{}
-	if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: "office"}, b); err != nil {
-		t.Fatal(err)
-	}
-	b.Status = dectv1alpha1.DectBaseStatus{}
-	if err := sc.c.Status().Update(sc.ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	b := &dectv1alpha1.DectBase{ObjectMeta: metav1.ObjectMeta{Name: "office"}}
+	strip(b, func() { b.Status = dectv1alpha1.DectBaseStatus{} })
 	slotsAre(sc, "after all status was stripped")
 
 	// The DectBase deleted alone (with what the garbage collector takes, which envtest
