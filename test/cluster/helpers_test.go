@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // repoRoot is the repository's top folder (this package lives in test/cluster).
@@ -101,20 +102,11 @@ func (k *kubectl) object(args ...string) map[string]any {
 	return m
 }
 
-// eventually retries check every second until it passes or timeout passes.
+// eventually retries check every second (each check calls kubectl or goes through the
+// cluster's Service) until it passes or timeout passes.
 func eventually(t *testing.T, what string, timeout time.Duration, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(time.Second)
-	}
+	testenv.EventuallyEvery(t, what, timeout, time.Second, check)
 }
 
 // field walks a generic JSON object along path ("status", "conditions", ...).
