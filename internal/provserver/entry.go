@@ -82,15 +82,18 @@ type served struct {
 	metrics atomic.Pointer[handlerMetrics]
 }
 
-// newServed validates e and prepares it for serving. Errors name the field
-// and what was expected and never contain a secret.
-func newServed(e Entry) (*served, error) {
+// Check validates e as Store.Set does and returns it as the Store would hold
+// it: the MAC canonical, Hash filled in, AllowedSources normalised (a new
+// slice). Body is not copied. It lets a process that only passes entries on
+// (the manager's feed to its sidecar) refuse what the Store would refuse, before
+// it leaves the process. Errors name the field and what was expected and never
+// contain a secret.
+func Check(e Entry) (Entry, error) {
 	key, ok := parseMAC(e.MAC)
 	if !ok {
-		return nil, fmt.Errorf("provserver: entry %s/%s: MAC %q is not 12 hex digits", e.Namespace, e.Base, truncate(e.MAC, 32))
+		return Entry{}, fmt.Errorf("provserver: entry %s/%s: MAC %q is not 12 hex digits", e.Namespace, e.Base, truncate(e.MAC, 32))
 	}
 	e.MAC = key.String()
-	e.Body = append([]byte(nil), e.Body...)
 	sum := sha256.Sum256(e.Body)
 	hash := hex.EncodeToString(sum[:])
 	switch e.Hash {
@@ -98,19 +101,30 @@ func newServed(e Entry) (*served, error) {
 		e.Hash = hash
 	case hash:
 	default:
-		return nil, fmt.Errorf("provserver: entry %s/%s: Hash is not the hex SHA-256 of Body", e.Namespace, e.Base)
+		return Entry{}, fmt.Errorf("provserver: entry %s/%s: Hash is not the hex SHA-256 of Body", e.Namespace, e.Base)
 	}
 	if (e.Auth.Username == "") != (e.Auth.Password == "") {
-		return nil, fmt.Errorf("provserver: entry %s/%s: Auth needs both Username and Password, or neither", e.Namespace, e.Base)
+		return Entry{}, fmt.Errorf("provserver: entry %s/%s: Auth needs both Username and Password, or neither", e.Namespace, e.Base)
 	}
 	sources := make([]netip.Prefix, 0, len(e.AllowedSources))
 	for i, p := range e.AllowedSources {
 		if !p.IsValid() {
-			return nil, fmt.Errorf("provserver: entry %s/%s: AllowedSources[%d] is not a valid prefix", e.Namespace, e.Base, i)
+			return Entry{}, fmt.Errorf("provserver: entry %s/%s: AllowedSources[%d] is not a valid prefix", e.Namespace, e.Base, i)
 		}
 		sources = append(sources, normalizePrefix(p))
 	}
 	e.AllowedSources = sources
+	return e, nil
+}
+
+// newServed validates e and prepares it for serving, with a copy of its Body.
+func newServed(e Entry) (*served, error) {
+	e, err := Check(e)
+	if err != nil {
+		return nil, err
+	}
+	key, _ := parseMAC(e.MAC)
+	e.Body = append([]byte(nil), e.Body...)
 
 	s := &served{
 		Entry:      e,

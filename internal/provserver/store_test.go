@@ -45,6 +45,23 @@ func TestStoreSetLookupDelete(t *testing.T) {
 	}
 }
 
+// Check returns the entry as the Store holds it, without copying the body.
+func TestCheck(t *testing.T) {
+	body := []byte("file")
+	got, err := Check(Entry{Namespace: "ns", Base: "b", MAC: "7c2f80ca21e4", Body: body,
+		AllowedSources: []netip.Prefix{netip.MustParsePrefix("::ffff:10.1.2.3/104")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	if got.MAC != "7C2F80CA21E4" || got.Hash != hex.EncodeToString(sum[:]) || &got.Body[0] != &body[0] {
+		t.Errorf("Check = %v, want the canonical MAC, the body's hash, and the body itself", got)
+	}
+	if want := netip.MustParsePrefix("10.0.0.0/8"); len(got.AllowedSources) != 1 || got.AllowedSources[0] != want {
+		t.Errorf("AllowedSources = %v, want [%v]", got.AllowedSources, want)
+	}
+}
+
 func TestStoreRefusesInvalid(t *testing.T) {
 	good := entry(configuredAuth)
 	tests := []struct {
@@ -63,9 +80,14 @@ func TestStoreRefusesInvalid(t *testing.T) {
 			s := NewStore()
 			e := good
 			tc.mod(&e)
+			// Check refuses what Set refuses, with the same error.
+			_, checkErr := Check(e)
 			err := s.Set(e)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Set error = %v, want one mentioning %q", err, tc.want)
+			}
+			if checkErr == nil || checkErr.Error() != err.Error() {
+				t.Errorf("Check error = %v, Set error = %v: want the same", checkErr, err)
 			}
 			if s.Len() != 0 {
 				t.Error("invalid entry stored")
