@@ -66,7 +66,7 @@ func (r *Recorder) Start(ctx context.Context) error {
 
 func (r *Recorder) write(ctx context.Context, d provserver.Delivery) {
 	key := d.Namespace + "/" + d.Base
-	statusHash, generation, ok := r.Source.Lookup(d.MAC, d.Hash)
+	statusHash, generation, ok := r.Source.Lookup(d)
 	if !ok {
 		return // the file changed since it was served: the device will fetch again
 	}

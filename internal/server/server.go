@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,7 +87,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 
 	store := provserver.NewStore()
-	source := NewSource(mgr.GetCache(), store, log)
+	source := NewSource(mgr.GetCache(), StoreSink(store), log)
 	if err := ctrlmetrics.Registry.Register(source.Refused); err != nil {
 		return err
 	}
@@ -115,18 +114,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 
-	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}, &dectv1alpha1.DectBase{}} {
-		inf, err := mgr.GetCache().GetInformer(ctx, obj)
-		if err != nil {
-			return err
-		}
-		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { source.Changed() },
-			UpdateFunc: func(any, any) { source.Changed() },
-			DeleteFunc: func(any) { source.Changed() },
-		}); err != nil {
-			return err
-		}
+	if err := source.Attach(ctx, mgr.GetCache()); err != nil {
+		return err
 	}
 
 	if err := mgr.Add(runnable(recorder.Start)); err != nil {

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
@@ -19,9 +21,15 @@ import (
 	"github.com/dect-operator/dect-operator/internal/provserver"
 )
 
-// Source rebuilds the Store from the cached ConfigMaps and Secrets. Changes are
-// coalesced: a burst of updates (a reconciler writing both objects, or a thousand bases
-// at start-up) causes one rebuild, which sets only the entries that changed.
+// Source builds the devices' entries from the cached ConfigMaps and Secrets and puts
+// them in a Sink. Changes are coalesced: a burst of updates (a reconciler writing both
+// objects, or a thousand bases at start-up) causes one rebuild, which sets only the
+// entries that changed and ends with one Commit.
+//
+// It runs where the Kubernetes credentials are: in the serve process of a separate
+// server Deployment, over that process's own cache, with the Store as the Sink; or in
+// the manager process, over the manager's cache, with the feed to the manager's sidecar
+// as the Sink (internal/feed), so that the sidecar, which faces the LAN, holds none.
 //
 // Only the operator speaks for a device: a labelled ConfigMap or Secret is served only
 // when a live DectBase in its namespace controller-owns it (kind, name and UID), it bears
@@ -29,8 +37,8 @@ import (
 // base holds the MAC (provfile.MACHolder, the manager's rule). Anything else is refused:
 // counted by reason in Refused, logged once per object version, never served.
 type Source struct {
-	Reader client.Reader // the manager's cache: labelled objects and the DectBases
-	Store  *provserver.Store
+	Reader client.Reader // a cache of the labelled objects and the DectBases
+	Sink   Sink
 	Log    logr.Logger
 	// Refused counts the labelled objects refused, once per object version, by reason.
 	Refused *prometheus.CounterVec
@@ -75,11 +83,33 @@ type built struct {
 	file  *provfile.File
 }
 
-// NewSource returns a Source; call Changed on every watched event, Load once the cache
-// has synced, then run Watch.
-func NewSource(r client.Reader, store *provserver.Store, log logr.Logger) *Source {
+// Sink receives what a Source builds. Each rebuild is a batch of Set and Delete calls
+// for the entries that changed, ended by one Commit, so that a Sink that passes changes
+// on (the manager's feed) can pass whole rebuilds, never a part of one.
+type Sink interface {
+	// Set adds or replaces the entry for e.MAC; it refuses an entry provserver.Check
+	// refuses.
+	Set(e provserver.Entry) error
+	// Delete removes the entry for mac, if there is one.
+	Delete(mac string)
+	// Commit ends a rebuild. The first Commit ends the load from a synced cache: from
+	// then on the Sink holds the full set.
+	Commit()
+}
+
+// StoreSink is the Sink of the serve process in the direct mode: the Store the devices
+// are served from, which applies each change at once.
+func StoreSink(s *provserver.Store) Sink { return storeSink{s} }
+
+type storeSink struct{ *provserver.Store }
+
+func (storeSink) Commit() {}
+
+// NewSource returns a Source; call Changed on every watched event (Attach does), Load
+// once the cache has synced, then run Watch.
+func NewSource(r client.Reader, sink Sink, log logr.Logger) *Source {
 	return &Source{
-		Reader: r, Store: store, Log: log, Refused: NewRefusedCounter(),
+		Reader: r, Sink: sink, Log: log, Refused: NewRefusedCounter(),
 		kick: make(chan struct{}, 1), current: map[string]built{}, refusedSeen: map[string]string{},
 	}
 }
@@ -92,7 +122,73 @@ func (s *Source) Changed() {
 	}
 }
 
-// Load fills the Store from the synced cache; from then on Synced is true.
+// Attach calls Changed on every change of a watched object in c: a ConfigMap or Secret
+// that carries the file label (before or after the change), and a DectBase whose MAC,
+// existence or deletion changed. The manager's cache holds every Secret the reconcilers
+// read and every DectBase's status, which the Source never looks at: those changes do not
+// rebuild.
+func (s *Source) Attach(ctx context.Context, c cache.Cache) error {
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}, &dectv1alpha1.DectBase{}} {
+		inf, err := c.GetInformer(ctx, obj)
+		if err != nil {
+			return err
+		}
+		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc: func(o any) {
+				if rebuilds(nil, o) {
+					s.Changed()
+				}
+			},
+			UpdateFunc: func(old, o any) {
+				if rebuilds(old, o) {
+					s.Changed()
+				}
+			},
+			DeleteFunc: func(o any) {
+				if d, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
+					o = d.Obj
+				}
+				if rebuilds(nil, o) {
+					s.Changed()
+				}
+			},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuilds tells whether an informer's event can change what a Source builds: the add
+// or delete (old nil) or update of a ConfigMap or Secret that carries the file label
+// (before or after), of any DectBase, or an update of a DectBase's MAC or deletion (its
+// status changes with every reconcile, and the Source never looks at it).
+func rebuilds(old, o any) bool {
+	labelled := func(o any) bool {
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			return o.Labels[provfile.LabelFile] == "true"
+		case *corev1.Secret:
+			return o.Labels[provfile.LabelFile] == "true"
+		}
+		return true
+	}
+	if old == nil {
+		return labelled(o)
+	}
+	if !labelled(old) && !labelled(o) {
+		return false
+	}
+	a, okA := old.(*dectv1alpha1.DectBase)
+	b, okB := o.(*dectv1alpha1.DectBase)
+	if !okA || !okB {
+		return true
+	}
+	return a.UID != b.UID || a.Spec.MACAddress != b.Spec.MACAddress ||
+		a.DeletionTimestamp.IsZero() != b.DeletionTimestamp.IsZero()
+}
+
+// Load fills the Sink from the synced cache; from then on Synced is true.
 func (s *Source) Load(ctx context.Context) { s.rebuild(ctx) }
 
 // Watch rebuilds on every change until ctx is done.
@@ -107,20 +203,23 @@ func (s *Source) Watch(ctx context.Context) {
 	}
 }
 
-// Synced reports whether the Store has been filled from a synced cache at least once.
+// Synced reports whether the Sink has been filled from a synced cache at least once.
 func (s *Source) Synced() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.synced
 }
 
-// Lookup returns what a delivery of base with the served body hash needs: the status hash
-// and generation of that file, if it is still the current one.
-func (s *Source) Lookup(mac, servedHash string) (statusHash string, generation int64, ok bool) {
+// Lookup returns what a delivery needs to be recorded: the status hash and generation
+// of the file served, if it is still the current one for that MAC and belongs to the
+// base the delivery names. A delivery that names another base than the one holding the
+// MAC is not recorded: in the manager, deliveries come from the sidecar, and one base's
+// fetch must never be written on another base's status.
+func (s *Source) Lookup(d provserver.Delivery) (statusHash string, generation int64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.current[mac]
-	if !ok || b.entry.Hash != servedHash {
+	b, ok := s.current[d.MAC]
+	if !ok || b.entry.Hash != d.Hash || b.entry.Namespace != d.Namespace || b.entry.Base != d.Base {
 		return "", 0, false
 	}
 	return b.file.Hash, b.file.Generation, true
@@ -190,20 +289,24 @@ func (s *Source) rebuild(ctx context.Context) {
 			want[mac] = old
 			continue
 		}
-		if err := s.Store.Set(b.entry); err != nil {
+		e, err := provserver.Check(b.entry)
+		if err == nil {
+			err = s.Sink.Set(e)
+		}
+		if err != nil {
 			s.Log.Error(err, "refusing a provisioning file", "namespace", b.entry.Namespace, "base", b.entry.Base)
 			delete(want, mac)
 			continue
 		}
-		stored, _ := s.Store.Lookup(mac)
-		b.entry.Hash = stored.Hash
+		b.entry.Hash = e.Hash
 		want[mac] = b
 	}
 	for mac := range s.current {
 		if _, keep := want[mac]; !keep {
-			s.Store.Delete(mac)
+			s.Sink.Delete(mac)
 		}
 	}
+	s.Sink.Commit()
 	s.current = want
 	s.synced = true
 }

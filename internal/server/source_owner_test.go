@@ -41,7 +41,7 @@ func newOwnerFixture(t *testing.T, extra ...client.Object) *ownerFixture {
 		fmt.Fprintln(logs, prefix, args)
 	}, funcr.Options{})
 	store := provserver.NewStore()
-	f := &ownerFixture{t: t, c: c, src: NewSource(c, store, log), store: store, logs: logs}
+	f := &ownerFixture{t: t, c: c, src: NewSource(c, StoreSink(store), log), store: store, logs: logs}
 	f.src.rebuild(context.Background())
 	return f
 }

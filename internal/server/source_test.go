@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func newSource(t *testing.T, objs ...client.Object) (*Source, *provserver.Store)
 	t.Helper()
 	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(objs...).Build()
 	store := provserver.NewStore()
-	src := NewSource(c, store, logr.Discard())
+	src := NewSource(c, StoreSink(store), logr.Discard())
 	src.rebuild(context.Background())
 	return src, store
 }
@@ -93,9 +94,24 @@ func TestSourceJoinsDocumentAndCredentials(t *testing.T) {
 	if e.Auth.MACID != mac+"-1234" || e.Namespace != "a" || e.Base != "office" {
 		t.Errorf("entry %v", e)
 	}
-	hash, gen, ok := src.Lookup(mac, e.Hash)
+	d := provserver.Delivery{Namespace: "a", Base: "office", MAC: mac, Hash: e.Hash}
+	hash, gen, ok := src.Lookup(d)
 	if !ok || hash != "status-hash-office-3" || gen != 3 {
 		t.Errorf("Lookup = %q %d %t", hash, gen, ok)
+	}
+	// A delivery is recorded only for the file that is current, on the base that holds
+	// the MAC: never one base's fetch on another base's status.
+	for name, change := range map[string]func(*provserver.Delivery){
+		"an older file":  func(d *provserver.Delivery) { d.Hash = "0" + d.Hash[1:] },
+		"another base":   func(d *provserver.Delivery) { d.Base = "lobby" },
+		"another ns":     func(d *provserver.Delivery) { d.Namespace = "b" },
+		"an unknown MAC": func(d *provserver.Delivery) { d.MAC = "7C2F80000001" },
+	} {
+		other := d
+		change(&other)
+		if _, _, ok := src.Lookup(other); ok {
+			t.Errorf("Lookup of a delivery of %s: ok", name)
+		}
 	}
 	if !src.Synced() {
 		t.Error("not synced after a rebuild")
@@ -135,7 +151,7 @@ func TestRecorderWritesAtMostOncePerIntervalUnlessTheFileChanged(t *testing.T) {
 		},
 	}).Build()
 	store := provserver.NewStore()
-	src := NewSource(c, store, logr.Discard())
+	src := NewSource(c, StoreSink(store), logr.Discard())
 	src.rebuild(context.Background())
 	rec := NewRecorder(c, src, logr.Discard())
 	e, _ := store.Lookup(mac)
@@ -176,5 +192,92 @@ func TestRecorderWritesAtMostOncePerIntervalUnlessTheFileChanged(t *testing.T) {
 	rec.write(context.Background(), d)
 	if applies != 3 {
 		t.Fatalf("a stale delivery was recorded")
+	}
+}
+
+// recordingSink records what a Source does to its Sink, one line per call.
+type recordingSink struct{ calls []string }
+
+func (r *recordingSink) Set(e provserver.Entry) error {
+	r.calls = append(r.calls, "set "+e.MAC+" "+string(e.Body))
+	return nil
+}
+func (r *recordingSink) Delete(mac string) { r.calls = append(r.calls, "delete "+mac) }
+func (r *recordingSink) Commit()           { r.calls = append(r.calls, "commit") }
+
+// Each rebuild passes only what changed, and ends with one Commit, also when nothing
+// changed (the first one ends the load).
+func TestSourceCommitsEachRebuild(t *testing.T) {
+	ctx := context.Background()
+	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
+	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(dectBase("a", "office", time.Unix(100, 0)), cm, sec).Build()
+	sink := &recordingSink{}
+	src := NewSource(c, sink, logr.Discard())
+	steps := []struct {
+		name   string
+		change func()
+		want   []string
+	}{
+		{"load", func() {}, []string{"set " + mac + " <Provider><doc/></Provider>", "commit"}},
+		{"nothing changed", func() {}, []string{"commit"}},
+		{"the file changed", func() {
+			cur := &corev1.ConfigMap{}
+			if err := c.Get(ctx, client.ObjectKeyFromObject(cm), cur); err != nil {
+				t.Fatal(err)
+			}
+			cur.BinaryData[provfile.FileKey(mac)] = []byte("<Provider><new/></Provider>")
+			cur.Annotations[provfile.AnnotationGeneration] = "2"
+			if err := c.Update(ctx, cur); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"set " + mac + " <Provider><new/></Provider>", "commit"}},
+		{"the base is gone", func() {
+			if err := c.Delete(ctx, dectBase("a", "office", time.Unix(100, 0))); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"delete " + mac, "commit"}},
+	}
+	for _, step := range steps {
+		sink.calls = nil
+		step.change()
+		src.rebuild(ctx)
+		if !slices.Equal(sink.calls, step.want) {
+			t.Errorf("%s: the Sink got %q, want %q", step.name, sink.calls, step.want)
+		}
+	}
+}
+
+// Attach's filter: the changes that can change what a Source builds rebuild, the
+// manager's other Secrets and the DectBases' status writes do not.
+func TestSourceWatchesOnlyWhatItBuildsFrom(t *testing.T) {
+	labelled := map[string]string{provfile.LabelFile: "true"}
+	base := dectBase("a", "office", time.Unix(100, 0))
+	withStatus := base.DeepCopy()
+	withStatus.Status.ObservedGeneration = 7
+	otherMAC := base.DeepCopy()
+	otherMAC.Spec.MACAddress = "7C2F80000001"
+	deleting := base.DeepCopy()
+	deleting.DeletionTimestamp = ptr.To(metav1.Now())
+	tests := []struct {
+		name    string
+		old, o  any // old nil: an add
+		rebuild bool
+	}{
+		{"a labelled ConfigMap", nil, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: labelled}}, true},
+		{"a labelled Secret", nil, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: labelled}}, true},
+		{"a handset's password Secret", nil, &corev1.Secret{}, false},
+		{"a Secret losing the label", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: labelled}}, &corev1.Secret{}, true},
+		{"a Secret updated without the label", &corev1.Secret{}, &corev1.Secret{Data: map[string][]byte{"k": nil}}, false},
+		{"a DectBase", nil, base, true},
+		{"a DectBase's status", base, withStatus, false},
+		{"a DectBase's MAC", base, otherMAC, true},
+		{"a DectBase being deleted", base, deleting, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := rebuilds(tc.old, tc.o); got != tc.rebuild {
+				t.Errorf("rebuilds: %t, want %t", got, tc.rebuild)
+			}
+		})
 	}
 }
