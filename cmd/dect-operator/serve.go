@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -24,9 +26,25 @@ func runServe(args []string) error {
 	fs.StringVar(&o.TLSAddr, "tls-addr", "", "also serve HTTPS at this address (e.g. :8443), with --tls-cert-file and --tls-key-file")
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "PEM certificate for --tls-addr, reloaded when it changes")
 	fs.StringVar(&o.TLSKeyFile, "tls-key-file", "", "PEM key for --tls-addr, reloaded when it changes")
-	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m)")
+	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m); not with --files-from, where the manager records them")
+	fs.StringVar(&o.FilesFrom, "files-from", "", "take the files from the manager's --files-addr at this loopback URL (e.g. http://127.0.0.1:8090) and report deliveries there: the sidecar mode, with no Kubernetes credentials; empty: read them from the cluster (a separate server Deployment)")
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}
-	return server.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o)
+	if o.FilesFrom == "" {
+		return server.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o)
+	}
+	// The sidecar mode never builds a client: a flag that only a client would use is a
+	// mistake, said at once rather than ignored.
+	var clusterOnly []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "kubeconfig", "namespace", "delivery-record-interval":
+			clusterOnly = append(clusterOnly, "--"+f.Name)
+		}
+	})
+	if len(clusterOnly) > 0 {
+		return fmt.Errorf("%s: not with --files-from, which takes the files from the manager (that is where they apply)", strings.Join(clusterOnly, ", "))
+	}
+	return server.RunSidecar(ctrl.SetupSignalHandler(), o)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
+	"github.com/dect-operator/dect-operator/internal/server"
 )
 
 // Options configure the manager process.
@@ -38,6 +39,12 @@ type Options struct {
 	StallAfter time.Duration
 	// Concurrency is how many bases are reconciled at once; 0 means 4.
 	Concurrency int
+	// FilesAddr, when set, is the loopback address where the manager serves the
+	// provisioning files to its sidecar and takes its deliveries (server.AddFeed), in
+	// every replica; DeliveryInterval is then the least time between two delivery
+	// records of a base served the same file (0: one minute).
+	FilesAddr        string
+	DeliveryInterval time.Duration
 }
 
 // Run runs the manager process, the reconcilers, until ctx is done.
@@ -84,6 +91,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	if err := (&HandsetReconciler{DectBaseReconciler: base}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Handset controller: %w", err)
+	}
+	if o.FilesAddr != "" {
+		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval}); err != nil {
+			return fmt.Errorf("setting up the feed to the provisioning server: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

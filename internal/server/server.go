@@ -1,6 +1,16 @@
-// Package server is the provisioning server's process: it keeps provserver's Store in
-// step with the ConfigMaps and Secrets the manager writes, serves the devices, and
-// records each delivery on the DectBase's status.
+// Package server is the provisioning server's process, in its two modes, and the part
+// of it that runs in the manager's process:
+//
+//   - RunSidecar, the sidecar in the manager's Pod: it holds no Kubernetes credentials,
+//     takes the files from its own manager over loopback (internal/feed), serves the
+//     devices, and reports each delivery back.
+//   - AddFeed, in the manager's process: a Source keeps the feed in step with the
+//     manager's cache of the ConfigMaps and Secrets it writes, accepting only files
+//     that the DectBase holding the MAC owns, and a Recorder records the deliveries the
+//     sidecar reports on the DectBase's status.
+//   - Run, the direct mode, for a separate server Deployment with a ServiceAccount of
+//     its own: the same Source over its own cache, the Store, the devices' port and the
+//     Recorder in one process.
 package server
 
 import (
@@ -55,10 +65,13 @@ type Options struct {
 	// TLSAddr, when set, serves HTTPS there too, with the certificate and key in
 	// TLSCertFile and TLSKeyFile, reloaded when they change (a cert-manager Secret).
 	TLSAddr, TLSCertFile, TLSKeyFile string
+	// FilesFrom is the manager's feed (RunSidecar only), e.g. http://127.0.0.1:8090.
+	FilesFrom string
 }
 
-// Run runs the provisioning server until ctx is done: it loads the files the manager
-// stores, serves them to the devices, and records each delivery. Its start order: the
+// Run runs the provisioning server in the direct mode until ctx is done: it loads the
+// files the manager stores from its own cache, serves them to the devices, and records
+// each delivery with its own client. Its start order: the
 // cache syncs, the Store is filled from it once, and only then the devices' port opens
 // and /readyz answers 200, so that no device is ever told 404 for a file that exists.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
@@ -93,20 +106,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	recorder := NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
-	var nonceKey []byte
-	if o.NonceKeyFile != "" {
-		if nonceKey, err = os.ReadFile(o.NonceKeyFile); err != nil {
-			return fmt.Errorf("reading the nonce key: %w", err)
-		}
-	}
-	handler, err := provserver.NewHandler(store, provserver.Options{
-		NonceKey:    nonceKey,
-		PathPrefix:  o.PathPrefix,
-		Realm:       o.Realm,
-		Registry:    ctrlmetrics.Registry,
-		OnDelivery:  recorder.Record,
-		FirmwareDir: o.FirmwareDir,
-	})
+	handler, err := newHandler(o, store, recorder.Record)
 	if err != nil {
 		return err
 	}
@@ -143,6 +143,26 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// newHandler returns the devices' handler of both modes, its metrics in the process's
+// registry.
+func newHandler(o Options, store *provserver.Store, onDelivery func(provserver.Delivery)) (*provserver.Handler, error) {
+	var nonceKey []byte
+	if o.NonceKeyFile != "" {
+		var err error
+		if nonceKey, err = os.ReadFile(o.NonceKeyFile); err != nil {
+			return nil, fmt.Errorf("reading the nonce key: %w", err)
+		}
+	}
+	return provserver.NewHandler(store, provserver.Options{
+		NonceKey:    nonceKey,
+		PathPrefix:  o.PathPrefix,
+		Realm:       o.Realm,
+		Registry:    ctrlmetrics.Registry,
+		OnDelivery:  onDelivery,
+		FirmwareDir: o.FirmwareDir,
+	})
 }
 
 // serveDevices serves the devices' port (and the HTTPS port, when configured) until ctx
