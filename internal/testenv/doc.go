@@ -5,8 +5,13 @@
 //     installed, an admin client and kubeconfig, and an API server that can be stopped
 //     and started again in place;
 //   - Start: that control plane plus the real dect-operator binary running `manager` and
-//     `serve` as separate processes that reach the API server through a kubeconfig
-//     file, like the two containers of the operator's Pod.
+//     `serve` as separate processes, like the two containers of the operator's Pod: the
+//     manager reaches the API server through a kubeconfig file, the server takes the
+//     files from its manager over loopback and is started with no kubeconfig at all (or,
+//     with Options.DirectServer, reads them from the cluster itself, as a separate
+//     server Deployment does); with Options.Replicas, several such pairs, the managers
+//     electing a leader;
+//   - Stack.StartDirectServer: one more server in the direct mode beside a Stack.
 //
 // Tests that need the reconcilers on a fake clock run controller.Run in-process against
 // StartControlPlane's configuration instead.

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -111,37 +113,73 @@ type Options struct {
 	Dir string
 	// Binary is a dect-operator binary to run; empty builds one into Dir.
 	Binary string
-	// ServerAddr is the provisioning server's address; empty picks a free port on
-	// 127.0.0.1.
+	// ServerAddr is the (first) provisioning server's address; empty picks a free port
+	// on 127.0.0.1.
 	ServerAddr string
 	// ManagerArgs and ServerArgs are added to the flags the Stack sets.
 	ManagerArgs, ServerArgs []string
-	// DeliveryRecordInterval is the server's --delivery-record-interval; 0 keeps the
-	// server's default.
+	// DeliveryRecordInterval is the --delivery-record-interval of whichever process
+	// records deliveries (the manager, or the server in the direct mode); 0 keeps the
+	// default.
 	DeliveryRecordInterval time.Duration
+	// DirectServer runs serve in the direct mode, with a cache and client of its own
+	// and the admin's kubeconfig, as a separate server Deployment does. Otherwise it
+	// runs as in the operator's Pod: the manager's sidecar (--files-from), started with
+	// no kubeconfig, no KUBECONFIG, no in-cluster variables and an empty HOME, so that it
+	// could not reach the API server if it tried.
+	DirectServer bool
+	// Replicas is how many manager and server pairs run, as replicas of the Pod; 0
+	// means 1. With more than one, the managers elect a leader (the first replica's
+	// manager is started first and made leader before the others start) and the servers
+	// share one Digest nonce key.
+	Replicas int
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
 }
 
-// Stack is a control plane with the operator's two processes.
-type Stack struct {
-	*ControlPlane
-	Dir    string
-	Binary string
+// Replica is one manager and its provisioning server, as one replica of the Pod.
+type Replica struct {
+	// Manager is nil for a server started alone (StartDirectServer).
+	Manager, Server *Process
 
 	// ServerURL is where devices fetch their files: http://127.0.0.1:<port>.
 	ServerURL string
 	// ServerProbeURL and ServerMetricsURL are the server's probe and metrics endpoints.
 	ServerProbeURL, ServerMetricsURL string
-
-	Manager, Server *Process
-
-	logf func(string, ...any)
+	// ManagerMetricsURL is the manager's metrics endpoint.
+	ManagerMetricsURL string
+	// FilesURL is the manager's feed to the server; "" in the direct mode.
+	FilesURL string
 }
 
-// Start builds the binary (unless given one), starts the control plane and both
-// processes, and returns once the provisioning server reports ready. On error, what was
-// started is stopped.
+// Stack is a control plane with the operator's processes: one Replica or more.
+type Stack struct {
+	*ControlPlane
+	Dir    string
+	Binary string
+
+	// Replica is the first replica: Stack.Manager, Stack.Server and its URLs.
+	*Replica
+	// Replicas are all of them, the first included.
+	Replicas []*Replica
+	// LeaderIdentity is the holder of the leader lease once the first replica's
+	// manager took it (only with Replicas > 1).
+	LeaderIdentity string
+
+	extra []*Process // servers started by StartDirectServer
+	logf  func(string, ...any)
+}
+
+// Leader election of the managers when a Stack runs replicas: the lease the manager
+// takes (controller.Run's LeaderElectionID) in this namespace.
+const (
+	LeaseNamespace = "default"
+	LeaseName      = "dect-operator.provisioning.dect-operator.dev"
+)
+
+// Start builds the binary (unless given one), starts the control plane and the
+// replicas, and returns once every provisioning server reports ready. On error, what
+// was started is stopped.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s := &Stack{Dir: o.Dir, logf: o.Logf, Binary: o.Binary}
 	if s.logf == nil {
@@ -172,48 +210,43 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	ports, err := FreePorts(3)
-	if err != nil {
-		return nil, err
-	}
-	serverAddr := o.ServerAddr
-	if serverAddr == "" {
-		serverAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-	}
-	s.ServerURL = "http://" + serverAddr
-	s.ServerMetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1])
-	s.ServerProbeURL = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
-
-	// The kubeconfig is passed in KUBECONFIG, which controller-runtime's GetConfigOrDie
-	// reads; see TestSubcommandsAcceptKubeconfigFlag for the --kubeconfig flag.
-	env := append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
-	s.Manager = &Process{
-		Name: "manager", Path: s.Binary, Env: env, LogPath: filepath.Join(o.Dir, "manager.log"),
-		Args: append([]string{"manager",
-			"--metrics-bind-address=0", "--health-probe-bind-address=0",
-			"--server-url=" + s.ServerURL,
-		}, o.ManagerArgs...),
-	}
-	serverArgs := []string{"serve",
-		"--addr=" + serverAddr,
-		fmt.Sprintf("--metrics-addr=127.0.0.1:%d", ports[1]),
-		fmt.Sprintf("--probe-addr=127.0.0.1:%d", ports[2]),
-	}
-	if o.DeliveryRecordInterval > 0 {
-		serverArgs = append(serverArgs, "--delivery-record-interval="+o.DeliveryRecordInterval.String())
-	}
-	s.Server = &Process{
-		Name: "server", Path: s.Binary, Env: env, LogPath: filepath.Join(o.Dir, "server.log"),
-		Args: append(serverArgs, o.ServerArgs...),
-	}
-	for _, p := range []*Process{s.Manager, s.Server} {
-		s.logf("starting %s", p)
-		if err := p.Start(); err != nil {
+	n := max(o.Replicas, 1)
+	var nonceKey string
+	if n > 1 {
+		nonceKey = filepath.Join(o.Dir, "nonce-key")
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		if err := os.WriteFile(nonceKey, key, 0o600); err != nil {
 			return nil, err
 		}
 	}
+	for i := range n {
+		r, err := s.newReplica(i, o, n > 1, nonceKey)
+		if err != nil {
+			return nil, err
+		}
+		s.Replicas = append(s.Replicas, r)
+	}
+	s.Replica = s.Replicas[0]
+
 	wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	for i, r := range s.Replicas {
+		for _, p := range []*Process{r.Manager, r.Server} {
+			s.logf("starting %s", p)
+			if err := p.Start(); err != nil {
+				return nil, err
+			}
+		}
+		if i == 0 && n > 1 {
+			// The first manager takes the lease before any other starts: it is the leader,
+			// the others are standbys, whatever their start-up speed.
+			if s.LeaderIdentity, err = s.waitLeader(wait); err != nil {
+				return nil, err
+			}
+			s.logf("the first manager leads as %s", s.LeaderIdentity)
+		}
+	}
 	if err := s.WaitServerReady(wait); err != nil {
 		return nil, err
 	}
@@ -221,15 +254,173 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	return s, nil
 }
 
-// WaitServerReady waits until the provisioning server's /readyz answers 200.
+// newReplica prepares replica i's processes: the manager, and the server as its sidecar
+// or in the direct mode.
+func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) (*Replica, error) {
+	ports, err := FreePorts(5)
+	if err != nil {
+		return nil, err
+	}
+	suffix := ""
+	if i > 0 {
+		suffix = fmt.Sprintf("-%d", i)
+	}
+	serverAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	if i == 0 && o.ServerAddr != "" {
+		serverAddr = o.ServerAddr
+	}
+	r := &Replica{
+		ServerURL:         "http://" + serverAddr,
+		ServerMetricsURL:  fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1]),
+		ServerProbeURL:    fmt.Sprintf("http://127.0.0.1:%d", ports[2]),
+		ManagerMetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[3]),
+	}
+	// The kubeconfig is passed in KUBECONFIG, which controller-runtime's GetConfigOrDie
+	// reads; see TestSubcommandsAcceptKubeconfigFlag for the --kubeconfig flag.
+	clusterEnv := append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+	managerArgs := []string{"manager",
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[3]), "--health-probe-bind-address=0",
+		"--server-url=" + r.ServerURL,
+	}
+	if leaderElect {
+		managerArgs = append(managerArgs, "--leader-elect", "--leader-election-namespace="+LeaseNamespace)
+	}
+	serverArgs := []string{"serve",
+		"--addr=" + serverAddr,
+		fmt.Sprintf("--metrics-addr=127.0.0.1:%d", ports[1]),
+		fmt.Sprintf("--probe-addr=127.0.0.1:%d", ports[2]),
+	}
+	if nonceKey != "" {
+		serverArgs = append(serverArgs, "--nonce-key-file="+nonceKey)
+	}
+	interval := ""
+	if o.DeliveryRecordInterval > 0 {
+		interval = "--delivery-record-interval=" + o.DeliveryRecordInterval.String()
+	}
+	serverEnv := clusterEnv
+	if o.DirectServer {
+		if interval != "" {
+			serverArgs = append(serverArgs, interval)
+		}
+	} else {
+		r.FilesURL = fmt.Sprintf("http://127.0.0.1:%d", ports[4])
+		managerArgs = append(managerArgs, fmt.Sprintf("--files-addr=127.0.0.1:%d", ports[4]))
+		if interval != "" {
+			managerArgs = append(managerArgs, interval)
+		}
+		serverArgs = append(serverArgs, "--files-from="+r.FilesURL)
+		home := filepath.Join(s.Dir, "serve-home"+suffix)
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return nil, err
+		}
+		serverEnv = WithoutCluster(os.Environ(), home)
+	}
+	r.Manager = &Process{
+		Name: "manager" + suffix, Path: s.Binary, Env: clusterEnv, LogPath: filepath.Join(s.Dir, "manager"+suffix+".log"),
+		Args: append(managerArgs, o.ManagerArgs...),
+	}
+	r.Server = &Process{
+		Name: "server" + suffix, Path: s.Binary, Env: serverEnv, LogPath: filepath.Join(s.Dir, "server"+suffix+".log"),
+		Args: append(serverArgs, o.ServerArgs...),
+	}
+	return r, nil
+}
+
+// WithoutCluster returns env without anything that leads a Kubernetes client to a
+// cluster (KUBECONFIG, the in-cluster KUBERNETES_SERVICE_* variables) and with HOME set
+// to home, which should be an empty folder: no ~/.kube/config either.
+func WithoutCluster(env []string, home string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "KUBECONFIG" || name == "HOME" || strings.HasPrefix(name, "KUBERNETES_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "HOME="+home)
+}
+
+// StartDirectServer starts one more provisioning server on the stack's control plane,
+// in the direct mode (its own cache and client, with the admin's kubeconfig), as a
+// separate server Deployment runs, and waits until it is ready. Stop stops it too.
+func (s *Stack) StartDirectServer(ctx context.Context, name string, args ...string) (*Replica, error) {
+	ports, err := FreePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{
+		ServerURL:        fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
+		ServerMetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1]),
+		ServerProbeURL:   fmt.Sprintf("http://127.0.0.1:%d", ports[2]),
+	}
+	r.Server = &Process{
+		Name: name, Path: s.Binary, Env: append(os.Environ(), "KUBECONFIG="+s.Kubeconfig),
+		LogPath: filepath.Join(s.Dir, name+".log"),
+		Args: append([]string{"serve",
+			fmt.Sprintf("--addr=127.0.0.1:%d", ports[0]),
+			fmt.Sprintf("--metrics-addr=127.0.0.1:%d", ports[1]),
+			fmt.Sprintf("--probe-addr=127.0.0.1:%d", ports[2]),
+		}, args...),
+	}
+	s.logf("starting %s", r.Server)
+	if err := r.Server.Start(); err != nil {
+		return nil, err
+	}
+	s.extra = append(s.extra, r.Server)
+	wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return r, waitReady(wait, r)
+}
+
+// waitLeader waits until the leader lease has a holder, and returns it.
+func (s *Stack) waitLeader(ctx context.Context) (string, error) {
+	var holder string
+	err := poll(ctx, 100*time.Millisecond, func() error {
+		var lease coordinationv1.Lease
+		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: LeaseNamespace, Name: LeaseName}, &lease); err != nil {
+			return err
+		}
+		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+			return errors.New("the lease has no holder yet")
+		}
+		holder = *lease.Spec.HolderIdentity
+		return nil
+	})
+	return holder, err
+}
+
+// LeaseHolder is the current holder of the managers' leader lease.
+func (s *Stack) LeaseHolder(ctx context.Context) (string, error) {
+	var lease coordinationv1.Lease
+	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: LeaseNamespace, Name: LeaseName}, &lease); err != nil {
+		return "", err
+	}
+	if lease.Spec.HolderIdentity == nil {
+		return "", nil
+	}
+	return *lease.Spec.HolderIdentity, nil
+}
+
+// WaitServerReady waits until every replica's provisioning server answers 200 on
+// /readyz.
 func (s *Stack) WaitServerReady(ctx context.Context) error {
+	for _, r := range s.Replicas {
+		if err := waitReady(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func waitReady(ctx context.Context, r *Replica) error {
 	return poll(ctx, 100*time.Millisecond, func() error {
 		select {
-		case <-s.Server.Exited():
-			return &permanent{fmt.Errorf("the server exited: %v; its log: %s", s.Server.ExitErr(), s.Server.LogPath)}
+		case <-r.Server.Exited():
+			return &permanent{fmt.Errorf("the server exited: %v; its log: %s", r.Server.ExitErr(), r.Server.LogPath)}
 		default:
 		}
-		return httpOK(ctx, s.ServerProbeURL+"/readyz")
+		return httpOK(ctx, r.ServerProbeURL+"/readyz")
 	})
 }
 
@@ -248,9 +439,13 @@ func (s *Stack) StartAPIServer() error {
 	return s.ControlPlane.StartAPIServer()
 }
 
-// Stop ends both processes and the control plane. It is safe on a partly started Stack.
+// Stop ends the processes and the control plane. It is safe on a partly started Stack.
 func (s *Stack) Stop() {
-	for _, p := range []*Process{s.Manager, s.Server} {
+	procs := s.extra
+	for _, r := range s.Replicas {
+		procs = append(procs, r.Server, r.Manager)
+	}
+	for _, p := range procs {
 		if p != nil {
 			_ = p.Stop(10 * time.Second)
 		}

@@ -239,15 +239,24 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	created := make(chan error, 1)
 	go func() { created <- sc.createConcurrently(handsets, "sip-shared", 8) }()
 
-	// As soon as the manager has stored a file with some of the new handsets, it is in
-	// the middle of the reconcile that stored it (which goes on to write the status of
-	// every handset, one by one): SIGKILL.
-	sc.eventually("a file with new handsets", settle, func() error {
+	// As soon as the manager has stored a file with some of the new handsets and its
+	// sidecar serves it, the manager is in the middle of the reconcile that stored it
+	// (which goes on to write the status of every handset, one by one): SIGKILL.
+	sc.eventually("a file with new handsets, served", settle, func() error {
 		gen, _, err := sc.storedGeneration("office")
 		if err == nil && gen <= empty {
 			err = fmt.Errorf("file generation %d", gen)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if _, err := dev.fetch(); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(dev.Snapshot().Slots, func(s simulator.SlotState) bool { return s.Active }) {
+			return errors.New("the sidecar serves no new handset yet")
+		}
+		return nil
 	})
 	if err := stack.Manager.Kill(); err != nil {
 		t.Fatal(err)
@@ -257,8 +266,13 @@ func TestManagerKilledWhileReconciling(t *testing.T) {
 	}
 
 	// What the device was served until then, and what status said: neither may move.
+	// With its manager gone, the sidecar serves the last files the manager gave it, and
+	// nothing records the fetch: what the device gets now is what it holds until the
+	// manager is back.
 	servedBefore := map[string]int{} // user -> slot
-	sc.fetchCurrentFile(dev, "office")
+	if res, err := dev.fetch(); err != nil || (res.StatusCode != http.StatusOK && !res.NotModified) {
+		t.Fatalf("fetch with the manager killed: status %d, %v", res.StatusCode, err)
+	}
 	for _, s := range dev.Snapshot().Slots {
 		if s.Active {
 			servedBefore[s.UserID] = s.Index

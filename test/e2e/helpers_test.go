@@ -219,10 +219,16 @@ func (sc *scenario) newDevice(mac, macID string) *device {
 // makes it warn, fails the test: the operator must produce files the device accepts.
 func (d *device) fetch() (simulator.FetchResult, error) {
 	d.sc.t.Helper()
+	return d.fetchFrom(stack.ServerURL)
+}
+
+// fetchFrom is fetch from the server at url.
+func (d *device) fetchFrom(url string) (simulator.FetchResult, error) {
+	d.sc.t.Helper()
 	if now := time.Now(); now.After(d.clock.Now()) {
 		d.clock.Set(now)
 	}
-	res, err := d.Fetch(d.sc.ctx, stack.ServerURL)
+	res, err := d.Fetch(d.sc.ctx, url)
 	if err != nil {
 		return res, err
 	}

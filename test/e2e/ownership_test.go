@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,14 +16,37 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/dect-operator/dect-operator/internal/provfile"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
+
+// checker is where the owner checks of a server run: the process that counts and logs
+// the refusals, and the server the device fetches from.
+type checker struct {
+	name       string
+	serverURL  string
+	metricsURL string // of the process that checks: dect_provisioning_files_refused_total
+	log        *testenv.Process
+}
 
 // TestForgedFilesAreNeverServed is the takeover of issue 11: labelled ConfigMaps and
 // Secrets that no DectBase holding the MAC owns (in another namespace, with and without
 // the base-created annotation, and in the base's own namespace) are never served; the
-// device keeps getting the real file; the server's metric counts the refusals.
+// device keeps getting the real file; the metric counts the refusals. Both ways of
+// running the server are checked at once: the sidecar, whose manager checks the owners
+// from its cache, and a server in the direct mode (a separate Deployment), which checks
+// them from its own.
 func TestForgedFilesAreNeverServed(t *testing.T) {
 	t.Parallel()
+	direct, err := stack.StartDirectServer(context.Background(), "server-direct-forged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = direct.Server.Stop(10 * time.Second) })
+	checkers := []checker{
+		{"the sidecar (its manager checks)", stack.ServerURL, stack.ManagerMetricsURL, stack.Manager},
+		{"a server in the direct mode", direct.ServerURL, direct.ServerMetricsURL, direct.Server},
+	}
+
 	sc := begin(t)
 	dev := sc.declareExample(nil)
 	dev.fetchUntil("the example's three accounts", settle, dev.hasExample)
@@ -35,6 +59,15 @@ func TestForgedFilesAreNeverServed(t *testing.T) {
 	if realETag == "" {
 		t.Fatal("the server sent no ETag")
 	}
+	// The server in the direct mode serves the same file.
+	fromDirect := sc.newDevice(dev.MAC(), dev.MACID())
+	sc.eventually("the direct server serves the file", settle, func() error {
+		res, err := fromDirect.Fetch(sc.ctx, direct.ServerURL)
+		if err == nil && res.ETag != realETag {
+			err = fmt.Errorf("ETag %q, the sidecar's %q", res.ETag, realETag)
+		}
+		return err
+	})
 
 	var realCM corev1.ConfigMap
 	var realSec corev1.Secret
@@ -44,7 +77,10 @@ func TestForgedFilesAreNeverServed(t *testing.T) {
 	if err := sc.c.Get(sc.ctx, types.NamespacedName{Namespace: sc.ns, Name: provfile.SecretName("office")}, &realSec); err != nil {
 		t.Fatal(err)
 	}
-	before := scrapeRefused(t)
+	before := map[string]map[string]float64{}
+	for _, c := range checkers {
+		before[c.name] = scrapeRefused(t, c.metricsURL)
+	}
 
 	// The attacker copies the file (as the view role may) and points the device at
 	// another SIP server; the Secret is copied too, so that a served forgery would
@@ -81,61 +117,67 @@ func TestForgedFilesAreNeverServed(t *testing.T) {
 	want := map[string]float64{
 		"ConfigMap/" + "no-owner": 3, "ConfigMap/" + "owner-missing": 1, "ConfigMap/" + "name": 1, "Secret/" + "no-owner": 1,
 	}
-	sc.eventually("the server counts the refusals", settle, func() error {
-		now := scrapeRefused(t)
-		for k, n := range want {
-			if got := now[k] - before[k]; got < n {
-				return fmt.Errorf("refused %s: %v more, want %v", k, got, n)
+	for _, c := range checkers {
+		sc.eventually(c.name+" counts the refusals", settle, func() error {
+			now := scrapeRefused(t, c.metricsURL)
+			for k, n := range want {
+				if got := now[k] - before[c.name][k]; got < n {
+					return fmt.Errorf("refused %s: %v more, want %v", k, got, n)
+				}
 			}
-		}
-		return nil
-	})
-	after := scrapeRefused(t)
-	t.Logf("dect_provisioning_files_refused_total after the forgeries: %v (before: %v)", after, before)
+			return nil
+		})
+		t.Logf("%s: dect_provisioning_files_refused_total after the forgeries: %v (before: %v)", c.name, scrapeRefused(t, c.metricsURL), before[c.name])
+	}
 
-	// For a while the device polls: it is only ever served the real file.
+	// For a while the device polls both servers: it is only ever served the real file.
 	deadline := time.Now().Add(3 * time.Second)
-	fetches := 0
+	fetches := map[string]int{}
 	for time.Now().Before(deadline) {
-		res, err := dev.fetch()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fetches++
-		if !res.NotModified && res.ETag != realETag {
-			t.Fatalf("the device was served another file (ETag %q, the real one %q)", res.ETag, realETag)
-		}
-		if err := dev.hasExample(); err != nil {
-			t.Fatal(err)
+		for _, c := range checkers {
+			res, err := dev.fetchFrom(c.serverURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fetches[c.name]++
+			if !res.NotModified && res.ETag != realETag {
+				t.Fatalf("%s served the device another file (ETag %q, the real one %q)", c.name, res.ETag, realETag)
+			}
+			if err := dev.hasExample(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("%d fetches after the forgeries, each served the real file", fetches)
+	t.Logf("fetches after the forgeries, each served the real file: %v", fetches)
 
-	// The server logs each refusal once, naming the object and never its content.
-	sc.eventually("the server logs the refusal", settle, func() error {
-		lines := stack.Server.LogSince(0, func(l string) bool {
-			return strings.Contains(l, "refusing a labelled provisioning object") && strings.Contains(l, evil)
-		}, 100)
-		if len(lines) < 4 {
-			return fmt.Errorf("%d refusal lines for %s, want 4", len(lines), evil)
-		}
-		for _, l := range lines {
-			if strings.Contains(l, "evil.example.net") || strings.Contains(l, "pbx.example.com") {
-				return fmt.Errorf("a refusal line holds the object's content: %s", l)
+	// Each checking process logs each refusal once, naming the object and never its
+	// content.
+	for _, c := range checkers {
+		sc.eventually(c.name+" logs the refusal", settle, func() error {
+			lines := c.log.LogSince(0, func(l string) bool {
+				return strings.Contains(l, "refusing a labelled provisioning object") && strings.Contains(l, evil)
+			}, 100)
+			if len(lines) < 4 {
+				return fmt.Errorf("%d refusal lines for %s, want 4", len(lines), evil)
 			}
-		}
-		return nil
-	})
+			for _, l := range lines {
+				if strings.Contains(l, "evil.example.net") || strings.Contains(l, "pbx.example.com") {
+					return fmt.Errorf("a refusal line holds the object's content: %s", l)
+				}
+			}
+			return nil
+		})
+	}
 }
 
-// scrapeRefused reads dect_provisioning_files_refused_total from the server's metrics
-// endpoint, by "kind/reason".
-func scrapeRefused(t *testing.T) map[string]float64 {
+// scrapeRefused reads dect_provisioning_files_refused_total from a metrics endpoint, by
+// "kind/reason".
+func scrapeRefused(t *testing.T, url string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(stack.ServerMetricsURL)
+	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("scraping the server's metrics: %v", err)
+		t.Fatalf("scraping %s: %v", url, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	out := map[string]float64{}
