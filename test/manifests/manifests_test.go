@@ -1,8 +1,9 @@
 // Package manifests builds every kustomization under config/ with the kustomize API (as
 // `kubectl apply -k` does) and creates each resulting object in a real kube-apiserver
 // (envtest), so that a manifest the API server would refuse fails `make test`. It also
-// checks what a schema cannot: the pod's hardening, that the Services reach the pod's
-// ports, and that the ServiceAccount may do what both containers need.
+// checks what a schema cannot: the pod's hardening, that only the manager container
+// holds Kubernetes credentials, that the Services reach the pod's ports, and that the
+// ServiceAccount may do what the manager needs (for its sidecar too).
 package manifests
 
 import (
@@ -263,6 +264,7 @@ func testDefault(t *testing.T) {
 
 	dep := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-operator"))
 	t.Run("deployment", func(t *testing.T) { checkDeployment(t, dep) })
+	t.Run("credentials", func(t *testing.T) { checkCredentials(t, dep) })
 	t.Run("services", func(t *testing.T) { checkServices(t, objs, dep) })
 	t.Run("server URL", func(t *testing.T) { checkServerURL(t, dep, "http://dect-provisioning.dect-system.svc/") })
 	t.Run("bindings", func(t *testing.T) { checkBindings(t, objs) })
@@ -414,8 +416,9 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	}
 
 	wantArgs := map[string][]string{
-		"manager": {"manager", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)"},
-		"serve":   {"serve", "--addr=:8088", "--metrics-addr=:8082", "--probe-addr=:8083"},
+		"manager": {"manager", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)",
+			"--files-addr=127.0.0.1:8090"},
+		"serve": {"serve", "--addr=:8088", "--files-from=http://127.0.0.1:8090", "--metrics-addr=:8082", "--probe-addr=:8083"},
 	}
 	wantPorts := map[string][]int32{"manager": {8080, 8081}, "serve": {8088, 8082, 8083}}
 	for _, c := range spec.Containers {
@@ -428,6 +431,65 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 		}
 		if !slices.Equal(ports, wantPorts[c.Name]) {
 			t.Errorf("%s: container ports = %v, want %v (the ports its flags bind)", c.Name, ports, wantPorts[c.Name])
+		}
+	}
+}
+
+// checkCredentials: only the manager container holds Kubernetes credentials. The Pod
+// does not automount the ServiceAccount token; a projected volume with what the
+// automount would give (token, cluster CA, namespace) is mounted where client-go looks
+// for it, in the manager container only; serve, which faces the LAN, mounts no volume
+// that carries a token. And the Pod is not on the host's network, where the feed's
+// loopback port would be the node's.
+func checkCredentials(t *testing.T, dep *appsv1.Deployment) {
+	spec := dep.Spec.Template.Spec
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Errorf("pod: automountServiceAccountToken = %v, want false", spec.AutomountServiceAccountToken)
+	}
+	if spec.HostNetwork {
+		t.Error("pod: hostNetwork is true: the manager's feed to its sidecar would be on the node's loopback")
+	}
+	const tokenDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+	withToken := map[string]bool{}
+	for _, v := range spec.Volumes {
+		if v.Projected == nil {
+			continue
+		}
+		var token, ca, ns bool
+		for _, src := range v.Projected.Sources {
+			switch {
+			case src.ServiceAccountToken != nil:
+				token = src.ServiceAccountToken.Path == "token" && src.ServiceAccountToken.Audience == ""
+			case src.ConfigMap != nil:
+				ca = src.ConfigMap.Name == "kube-root-ca.crt" && len(src.ConfigMap.Items) == 1 &&
+					src.ConfigMap.Items[0] == corev1.KeyToPath{Key: "ca.crt", Path: "ca.crt"}
+			case src.DownwardAPI != nil:
+				ns = len(src.DownwardAPI.Items) == 1 && src.DownwardAPI.Items[0].Path == "namespace" &&
+					src.DownwardAPI.Items[0].FieldRef != nil && src.DownwardAPI.Items[0].FieldRef.FieldPath == "metadata.namespace"
+			}
+			withToken[v.Name] = withToken[v.Name] || src.ServiceAccountToken != nil
+		}
+		if withToken[v.Name] && !(token && ca && ns) {
+			t.Errorf("volume %s: token %t, CA %t, namespace %t; want all three, as the automount gives them", v.Name, token, ca, ns)
+		}
+	}
+	for _, c := range spec.Containers {
+		mounted := false
+		for _, m := range c.VolumeMounts {
+			if !withToken[m.Name] {
+				continue
+			}
+			if c.Name != "manager" {
+				t.Errorf("%s: mounts the token volume %s; only the manager holds credentials", c.Name, m.Name)
+				continue
+			}
+			if m.MountPath != tokenDir || !m.ReadOnly {
+				t.Errorf("manager: the token volume at %s (read-only %t), want %s read-only", m.MountPath, m.ReadOnly, tokenDir)
+			}
+			mounted = true
+		}
+		if c.Name == "manager" && !mounted {
+			t.Error("manager: no ServiceAccount token mounted")
 		}
 	}
 }
@@ -645,6 +707,7 @@ func testOverlays(t *testing.T) {
 			dep := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-operator"))
 			checkServerURL(t, dep, o.url)
 			checkDeployment(t, dep)
+			checkCredentials(t, dep)
 		})
 	}
 }
