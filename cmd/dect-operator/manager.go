@@ -19,6 +19,7 @@ func runManager(args []string) error {
 	fs.DurationVar(&o.StallAfter, "stall-after", 0, "how long a missing Secret or DectBase is reported as Reconciling (waited for) before it is Stalled (default 2m)")
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
 	fs.StringVar(&o.FilesAddr, "files-addr", "", "loopback address (e.g. 127.0.0.1:8090) where this manager serves the provisioning files to its sidecar (serve --files-from) and records the deliveries it reports, in every replica; empty: none, for a separate server Deployment")
+	fs.StringVar(&o.ServerAdminURL, "server-admin-url", "", "the sidecar's metrics address (serve --metrics-addr, e.g. http://127.0.0.1:8082), which the metrics endpoint then serves at /unknown-devices and /server-metrics; empty: not served")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "with --files-addr: least time between two delivery records of a base served the same file (default 1m)")
 	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained (a base of 100 handsets writes about 100 statuses at once)")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")

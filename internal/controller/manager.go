@@ -45,6 +45,10 @@ type Options struct {
 	// records of a base served the same file (0: one minute).
 	FilesAddr        string
 	DeliveryInterval time.Duration
+	// ServerAdminURL, when set, is the sidecar's admin listener (metrics and
+	// /unknown-devices, on loopback in the Pod), which the manager's metrics endpoint
+	// then serves at /unknown-devices and /server-metrics (server.AdminProxy).
+	ServerAdminURL string
 }
 
 // Run runs the manager process, the reconcilers, until ctx is done.
@@ -91,6 +95,17 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	if err := (&HandsetReconciler{DectBaseReconciler: base}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Handset controller: %w", err)
+	}
+	if o.ServerAdminURL != "" {
+		handlers, err := server.AdminProxy(o.ServerAdminURL)
+		if err != nil {
+			return err
+		}
+		for path, h := range handlers {
+			if err := mgr.AddMetricsServerExtraHandler(path, h); err != nil {
+				return err
+			}
+		}
 	}
 	if o.FilesAddr != "" {
 		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval}); err != nil {

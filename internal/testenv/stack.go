@@ -146,7 +146,9 @@ type Replica struct {
 	ServerURL string
 	// ServerProbeURL and ServerMetricsURL are the server's probe and metrics endpoints.
 	ServerProbeURL, ServerMetricsURL string
-	// ManagerMetricsURL is the manager's metrics endpoint.
+	// ManagerMetricsURL is the manager's metrics endpoint; as in the Pod, the manager
+	// also serves its server's /unknown-devices and /server-metrics beside it (not in the
+	// direct mode).
 	ManagerMetricsURL string
 	// FilesURL is the manager's feed to the server; "" in the direct mode.
 	FilesURL string
@@ -304,7 +306,8 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 		}
 	} else {
 		r.FilesURL = fmt.Sprintf("http://127.0.0.1:%d", ports[4])
-		managerArgs = append(managerArgs, fmt.Sprintf("--files-addr=127.0.0.1:%d", ports[4]))
+		managerArgs = append(managerArgs, fmt.Sprintf("--files-addr=127.0.0.1:%d", ports[4]),
+			fmt.Sprintf("--server-admin-url=http://127.0.0.1:%d", ports[1]))
 		if interval != "" {
 			managerArgs = append(managerArgs, interval)
 		}

@@ -302,3 +302,29 @@ func scrapeCounter(t *testing.T, url, sample string) float64 {
 	}
 	return 0
 }
+
+// The manager's metrics endpoint serves its sidecar's /unknown-devices and metrics, as
+// in the Pod, where the sidecar binds them to loopback: a device asking for a MAC no
+// DectBase declares is listed there.
+func TestUnknownDevicesThroughTheManager(t *testing.T) {
+	t.Parallel()
+	sc := begin(t)
+	const unknownMAC = "7C2F80EEEE01"
+	dev := sc.newDevice(unknownMAC, unknownMAC+"-0000")
+	if res, err := dev.fetch(); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("fetch of an unknown MAC: status %d, %v; want 404", res.StatusCode, err)
+	}
+	base := strings.TrimSuffix(stack.ManagerMetricsURL, "/metrics")
+	resp, err := http.Get(base + "/unknown-devices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), unknownMAC) {
+		t.Errorf("the manager's /unknown-devices: %s %s, want the unknown MAC %s listed", resp.Status, body, unknownMAC)
+	}
+	if n := scrapeCounter(t, base+"/server-metrics", "dect_provisioning_unknown_mac_requests_total"); n < 1 {
+		t.Errorf("the manager's /server-metrics: dect_provisioning_unknown_mac_requests_total %v, want 1 or more", n)
+	}
+}

@@ -325,7 +325,7 @@ func checkNetworkPolicy(t *testing.T, objs []*unstructured.Unstructured, dep *ap
 		t.Errorf("from outside the namespace the NetworkPolicy admits %v, want [provisioning]", open)
 	}
 	slices.Sort(inside)
-	if want := []string{"health", "metrics", "server-health", "server-metrics"}; !slices.Equal(inside, want) {
+	if want := []string{"health", "metrics", "server-health"}; !slices.Equal(inside, want) {
 		t.Errorf("from the namespace the NetworkPolicy admits %v, want %v", inside, want)
 	}
 }
@@ -417,10 +417,11 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 
 	wantArgs := map[string][]string{
 		"manager": {"manager", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)",
-			"--files-addr=127.0.0.1:8090"},
-		"serve": {"serve", "--addr=:8088", "--files-from=http://127.0.0.1:8090", "--metrics-addr=:8082", "--probe-addr=:8083"},
+			"--files-addr=127.0.0.1:8090", "--server-admin-url=http://127.0.0.1:8082"},
+		"serve": {"serve", "--addr=:8088", "--files-from=http://127.0.0.1:8090", "--metrics-addr=127.0.0.1:8082", "--probe-addr=:8083"},
 	}
-	wantPorts := map[string][]int32{"manager": {8080, 8081}, "serve": {8088, 8082, 8083}}
+	// The server's metrics port is bound to loopback, so the Pod does not name it.
+	wantPorts := map[string][]int32{"manager": {8080, 8081}, "serve": {8088, 8083}}
 	for _, c := range spec.Containers {
 		if !slices.Equal(c.Args, wantArgs[c.Name]) {
 			t.Errorf("%s: args = %q, want %q", c.Name, c.Args, wantArgs[c.Name])
@@ -538,8 +539,8 @@ func checkServices(t *testing.T, objs []*unstructured.Unstructured, dep *appsv1.
 	for _, p := range metrics.Spec.Ports {
 		ports = append(ports, p.Port)
 	}
-	if !slices.Equal(ports, []int32{8080, 8082}) {
-		t.Errorf("metrics Service ports = %v, want [8080 8082]", ports)
+	if !slices.Equal(ports, []int32{8080}) {
+		t.Errorf("metrics Service ports = %v, want [8080]", ports)
 	}
 }
 
