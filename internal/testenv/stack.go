@@ -85,6 +85,21 @@ func StartControlPlane(dir string) (_ *ControlPlane, err error) {
 	return cp, nil
 }
 
+// KubeconfigAs writes to path a kubeconfig for the user name in groups, authenticated
+// by a client certificate: a ServiceAccount's user name
+// (system:serviceaccount:<namespace>:<name>) stands for that ServiceAccount in RBAC.
+func (cp *ControlPlane) KubeconfigAs(path, name string, groups ...string) error {
+	u, err := cp.Env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return err
+	}
+	kc, err := u.KubeConfig()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, kc, 0o600)
+}
+
 // StopAPIServer stops kube-apiserver; etcd and whatever talks to it keep running.
 func (cp *ControlPlane) StopAPIServer() error {
 	return cp.Env.ControlPlane.APIServer.Stop()
@@ -345,9 +360,13 @@ func WithoutCluster(env []string, home string) []string {
 }
 
 // StartDirectServer starts one more provisioning server on the stack's control plane,
-// in the direct mode (its own cache and client, with the admin's kubeconfig), as a
-// separate server Deployment runs, and waits until it is ready. Stop stops it too.
-func (s *Stack) StartDirectServer(ctx context.Context, name string, args ...string) (*Replica, error) {
+// in the direct mode (its own cache and client), as a separate server Deployment runs,
+// and waits until it is ready. It reaches the API server with kubeconfig, or the
+// admin's when "". Stop stops it too.
+func (s *Stack) StartDirectServer(ctx context.Context, name, kubeconfig string, args ...string) (*Replica, error) {
+	if kubeconfig == "" {
+		kubeconfig = s.Kubeconfig
+	}
 	ports, err := FreePorts(3)
 	if err != nil {
 		return nil, err
@@ -358,7 +377,7 @@ func (s *Stack) StartDirectServer(ctx context.Context, name string, args ...stri
 		ServerProbeURL:   fmt.Sprintf("http://127.0.0.1:%d", ports[2]),
 	}
 	r.Server = &Process{
-		Name: name, Path: s.Binary, Env: append(os.Environ(), "KUBECONFIG="+s.Kubeconfig),
+		Name: name, Path: s.Binary, Env: append(os.Environ(), "KUBECONFIG="+kubeconfig),
 		LogPath: filepath.Join(s.Dir, name+".log"),
 		Args: append([]string{"serve",
 			fmt.Sprintf("--addr=127.0.0.1:%d", ports[0]),

@@ -6,14 +6,19 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
 
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/testenv"
@@ -34,10 +39,10 @@ type checker struct {
 // device keeps getting the real file; the metric counts the refusals. Both ways of
 // running the server are checked at once: the sidecar, whose manager checks the owners
 // from its cache, and a server in the direct mode (a separate Deployment), which checks
-// them from its own.
+// them from its own, with the rights of config/overlays/separate-server and no more.
 func TestForgedFilesAreNeverServed(t *testing.T) {
 	t.Parallel()
-	direct, err := stack.StartDirectServer(context.Background(), "server-direct-forged")
+	direct, err := stack.StartDirectServer(context.Background(), "server-direct-forged", separateServerIdentity(t), "--delivery-record-interval=1s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +156,21 @@ func TestForgedFilesAreNeverServed(t *testing.T) {
 	}
 	t.Logf("fetches after the forgeries, each served the real file: %v", fetches)
 
+	// The server in the direct mode records a delivery with the overlay's rights (at
+	// most one record a second of the same file: the fetch is repeated until one is).
+	const userAgent = "e2e-direct-mode/1.0"
+	fetcher := &counted{counts: map[string]map[int]int{}}
+	sc.eventually("the direct server records a delivery", settle, func() error {
+		status, _, err := fetcher.crossFetch(sc.ctx, "direct", direct.ServerURL, "direct", direct.ServerURL, dev.MAC(), dev.MACID(), userAgent)
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("an authenticated fetch: %d, %v", status, err)
+		}
+		if d := sc.base("office").Status.LastDelivery; d == nil || d.UserAgent != userAgent {
+			return fmt.Errorf("lastDelivery %+v", d)
+		}
+		return nil
+	})
+
 	// Each checking process logs each refusal once, naming the object and never its
 	// content.
 	for _, c := range checkers {
@@ -169,6 +189,46 @@ func TestForgedFilesAreNeverServed(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// separateServerIdentity installs the RBAC of config/overlays/separate-server (its
+// ClusterRole and ClusterRoleBinding, as they are there) and returns a kubeconfig for
+// the user of its ServiceAccount, so that a server in the direct mode runs with exactly
+// the rights that overlay gives it, and shows that they suffice.
+func separateServerIdentity(t *testing.T) string {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "config", "overlays", "separate-server", "server.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var namespace, name string
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		switch u.GetKind() {
+		case "ServiceAccount":
+			namespace, name = u.GetNamespace(), u.GetName()
+		case "ClusterRole", "ClusterRoleBinding":
+			if err := stack.Client.Create(context.Background(), u); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatalf("installing the overlay's %s: %v", u.GetKind(), err)
+			}
+		}
+	}
+	if name == "" {
+		t.Fatal("the overlay declares no ServiceAccount")
+	}
+	kubeconfig := filepath.Join(stack.Dir, "kubeconfig-"+name)
+	if err := stack.KubeconfigAs(kubeconfig, "system:serviceaccount:"+namespace+":"+name,
+		"system:serviceaccounts", "system:serviceaccounts:"+namespace); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig
 }
 
 // scrapeRefused reads dect_provisioning_files_refused_total from a metrics endpoint, by

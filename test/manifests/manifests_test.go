@@ -227,6 +227,7 @@ func convert[T any](t *testing.T, u *unstructured.Unstructured) *T {
 func TestInstall(t *testing.T) {
 	t.Run("default", testDefault)
 	t.Run("overlays", testOverlays)
+	t.Run("separate server", testSeparateServer)
 	t.Run("samples", testSamples)
 	t.Run("health fixtures", testHealthFixtures)
 }
@@ -587,9 +588,6 @@ func checkBindings(t *testing.T, objs []*unstructured.Unstructured) {
 // what the manager and the provisioning server do.
 func checkAccess(t *testing.T) {
 	sa := "system:serviceaccount:" + namespace + ":dect-operator"
-	type access struct {
-		group, resource, subresource, verb, namespace string
-	}
 	var need []access
 	for _, r := range []string{"configmaps", "secrets"} {
 		for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
@@ -618,29 +616,39 @@ func checkAccess(t *testing.T) {
 		{"", "pods", "", "create", namespace},
 		{"rbac.authorization.k8s.io", "clusterroles", "", "escalate", ""},
 	}
-	allowed := func(a access) bool {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:   sa,
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
-			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Group: a.group, Resource: a.resource, Subresource: a.subresource, Verb: a.verb, Namespace: a.namespace,
-			},
-		}}
-		if err := k8s.Create(context.Background(), sar); err != nil {
-			t.Fatalf("SubjectAccessReview: %v", err)
-		}
-		return sar.Status.Allowed
-	}
 	for _, a := range need {
-		if !allowed(a) {
+		if !may(t, sa, a) {
 			t.Errorf("the ServiceAccount may not %s %s %s/%s in %q", a.verb, a.group, a.resource, a.subresource, a.namespace)
 		}
 	}
 	for _, a := range deny {
-		if allowed(a) {
+		if may(t, sa, a) {
 			t.Errorf("the ServiceAccount may %s %s %s/%s in %q, which it does not need", a.verb, a.group, a.resource, a.subresource, a.namespace)
 		}
 	}
+}
+
+// access is one request a ServiceAccount may or may not make.
+type access struct {
+	group, resource, subresource, verb, namespace string
+}
+
+// may asks the API server's own RBAC authorizer whether the ServiceAccount user sa may
+// make the request a.
+func may(t *testing.T, sa string, a access) bool {
+	t.Helper()
+	ns := strings.Split(sa, ":")[2]
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:   sa,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Group: a.group, Resource: a.resource, Subresource: a.subresource, Verb: a.verb, Namespace: a.namespace,
+		},
+	}}
+	if err := k8s.Create(context.Background(), sar); err != nil {
+		t.Fatalf("SubjectAccessReview: %v", err)
+	}
+	return sar.Status.Allowed
 }
 
 // checkPodSecurity creates (dry run) a pod from the Deployment's template in the
@@ -710,6 +718,94 @@ func testOverlays(t *testing.T) {
 			checkDeployment(t, dep)
 			checkCredentials(t, dep)
 		})
+	}
+}
+
+// testSeparateServer: config/overlays/separate-server runs the server as a Deployment
+// of its own, in the direct mode, with a ServiceAccount that may read the operator's
+// objects and record deliveries, and nothing else; the operator's Pod keeps the manager
+// alone; the device Service reaches the server's Pods.
+func testSeparateServer(t *testing.T) {
+	const dir = "overlays/separate-server"
+	objs := build(t, dir)
+	var added []string
+	for _, u := range objs {
+		if find(build(t, "default"), u.GetKind(), u.GetName()) == nil {
+			added = append(added, describe(u))
+		}
+	}
+	slices.Sort(added)
+	want := []string{
+		"ClusterRole dect-provisioning-server", "ClusterRoleBinding dect-provisioning-server",
+		"Deployment dect-system/dect-provisioning-server", "NetworkPolicy dect-system/dect-provisioning-server",
+		"ServiceAccount dect-system/dect-provisioning-server",
+	}
+	if !slices.Equal(added, want) {
+		t.Errorf("config/%s adds\n  %s\nwant\n  %s", dir, strings.Join(added, "\n  "), strings.Join(want, "\n  "))
+	}
+	install(t, objs, namespace)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	op := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-operator"))
+	if cs := op.Spec.Template.Spec.Containers; len(cs) != 1 || cs[0].Name != "manager" {
+		t.Fatalf("the operator's Pod runs %d containers, want the manager alone", len(cs))
+	}
+	for _, a := range op.Spec.Template.Spec.Containers[0].Args {
+		if strings.HasPrefix(a, "--files-addr") || strings.HasPrefix(a, "--server-admin-url") {
+			t.Errorf("manager: %s, with no sidecar to serve", a)
+		}
+	}
+	checkCredentials(t, op)
+	checkServerURL(t, op, "http://dect-provisioning.dect-system.svc/")
+
+	srv := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-provisioning-server"))
+	spec := srv.Spec.Template.Spec
+	if spec.ServiceAccountName != "dect-provisioning-server" || len(spec.Containers) != 1 {
+		t.Fatalf("server Deployment: ServiceAccount %q, %d containers", spec.ServiceAccountName, len(spec.Containers))
+	}
+	if c := spec.Containers[0]; c.Image != image || c.Args[0] != "serve" || slices.ContainsFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, "--files-from") }) {
+		t.Errorf("server: image %s, args %v; want serve in the direct mode", c.Image, c.Args)
+	}
+	checkPodSecurity(t, srv)
+	svc := convert[corev1.Service](t, find(objs, "Service", "dect-provisioning"))
+	sel := labels.SelectorFromSet(svc.Spec.Selector)
+	if !sel.Matches(labels.Set(srv.Spec.Template.Labels)) || sel.Matches(labels.Set(op.Spec.Template.Labels)) {
+		t.Errorf("device Service selects %v: want the server's Pods %v, not the operator's", svc.Spec.Selector, srv.Spec.Template.Labels)
+	}
+	if !hasPort(spec.Containers[0], svc.Spec.Ports[0].TargetPort) {
+		t.Errorf("device Service targets %s, which the server does not have", svc.Spec.Ports[0].TargetPort.String())
+	}
+	np := convert[networkingv1.NetworkPolicy](t, find(objs, "NetworkPolicy", "dect-provisioning-server"))
+	if s, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector); err != nil || !s.Matches(labels.Set(srv.Spec.Template.Labels)) {
+		t.Errorf("the server's NetworkPolicy selects %v, not its Pods", np.Spec.PodSelector)
+	}
+
+	sa := "system:serviceaccount:" + namespace + ":dect-provisioning-server"
+	allowed := []access{
+		{"", "configmaps", "", "list", "telephony"}, {"", "secrets", "", "watch", "telephony"}, {"", "secrets", "", "get", "telephony"},
+		{"provisioning.dect-operator.dev", "dectbases", "", "list", "telephony"},
+		{"provisioning.dect-operator.dev", "dectbases", "status", "patch", "telephony"},
+	}
+	denied := []access{
+		{"", "secrets", "", "create", "telephony"}, {"", "configmaps", "", "update", "telephony"}, {"", "secrets", "", "delete", "telephony"},
+		{"provisioning.dect-operator.dev", "dectbases", "", "patch", "telephony"},
+		{"provisioning.dect-operator.dev", "dectbases", "status", "update", "telephony"},
+		{"provisioning.dect-operator.dev", "handsets", "", "get", "telephony"},
+		{"provisioning.dect-operator.dev", "handsets", "status", "patch", "telephony"},
+		{"coordination.k8s.io", "leases", "", "get", namespace},
+		{"events.k8s.io", "events", "", "create", "telephony"},
+	}
+	for _, a := range allowed {
+		if !may(t, sa, a) {
+			t.Errorf("the server's ServiceAccount may not %s %s %s/%s", a.verb, a.group, a.resource, a.subresource)
+		}
+	}
+	for _, a := range denied {
+		if may(t, sa, a) {
+			t.Errorf("the server's ServiceAccount may %s %s %s/%s, which it does not need", a.verb, a.group, a.resource, a.subresource)
+		}
 	}
 }
 
