@@ -77,13 +77,17 @@ func (m *Mirror) Run(ctx context.Context) error {
 		err := m.poll(ctx, client, wait)
 		switch {
 		case err == nil && failing:
-			m.Log.Info("reached the manager's feed again", "version", m.version)
+			m.Log.Info("reached the manager's feed", "version", m.version)
 			failing = false
 		case err != nil && ctx.Err() == nil:
-			if !failing {
+			switch {
+			case failing:
+			case !m.Ready():
+				m.Log.Info("waiting for the files from the manager", "reason", err.Error())
+			default:
 				m.Log.Info("cannot get the files from the manager; serving the last ones, retrying", "reason", err.Error())
-				failing = true
 			}
+			failing = true
 			select {
 			case <-ctx.Done():
 			case <-time.After(retry):

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/dect-operator/dect-operator/internal/feed"
+	"github.com/dect-operator/dect-operator/internal/provserver"
+)
+
+// freeAddrs returns n loopback addresses with ports that were free a moment ago.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, ln.Addr().String())
+		defer ln.Close()
+	}
+	return addrs
+}
+
+func get(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+// The sidecar process, against a Publisher on loopback: before the manager's first load
+// it is not ready and its devices' port is not even open; then it serves, reports the
+// delivery back, and serves its metrics and /unknown-devices on the admin port.
+func TestRunSidecar(t *testing.T) {
+	pub := feed.NewPublisher(logr.Discard())
+	delivered := make(chan provserver.Delivery, 1)
+	pub.Deliver = func(d provserver.Delivery) { delivered <- d }
+	ln, err := feed.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := feed.NewServer(pub)
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	addrs := freeAddrs(t, 3)
+	o := Options{Addr: addrs[0], MetricsAddr: addrs[1], ProbeAddr: addrs[2], FilesFrom: "http://" + ln.Addr().String()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunSidecar(ctx, o) }()
+
+	waitFor := func(what string, check func() error) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute) // only keeps a broken test from hanging
+		for {
+			err := check()
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v", what, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the probe port", func() error {
+		_, _, err := get("http://" + o.ProbeAddr + "/healthz")
+		return err
+	})
+	if code, _, _ := get("http://" + o.ProbeAddr + "/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before the manager's load: %d, want 503", code)
+	}
+	if _, _, err := get("http://" + o.Addr + "/" + mac + ".xml"); err == nil {
+		t.Error("the devices' port is open before the manager's load")
+	}
+
+	if err := pub.Set(provserver.Entry{Namespace: "a", Base: "office", MAC: mac, Body: []byte("<Provider/>")}); err != nil {
+		t.Fatal(err)
+	}
+	pub.Commit()
+	waitFor("ready", func() error {
+		if code, _, err := get("http://" + o.ProbeAddr + "/readyz"); err != nil || code != http.StatusOK {
+			return fmt.Errorf("/readyz %d, %v", code, err)
+		}
+		return nil
+	})
+	waitFor("the devices' port", func() error {
+		code, body, err := get("http://" + o.Addr + "/" + mac + ".xml")
+		if err == nil && (code != http.StatusOK || body != "<Provider/>") {
+			err = fmt.Errorf("%d %q", code, body)
+		}
+		return err
+	})
+	select {
+	case d := <-delivered:
+		if d.MAC != mac || d.Namespace != "a" || d.Base != "office" {
+			t.Errorf("delivery %+v", d)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no delivery reached the manager")
+	}
+	_, _, _ = get("http://" + o.Addr + "/7C2F80EEEEEE.xml")
+	if code, body, _ := get("http://" + o.MetricsAddr + "/unknown-devices"); code != 200 || !strings.Contains(body, "7C2F80EEEEEE") {
+		t.Errorf("/unknown-devices: %d %s", code, body)
+	}
+	if code, body, _ := get("http://" + o.MetricsAddr + "/metrics"); code != 200 || !strings.Contains(body, provserver.MetricRequests) {
+		t.Errorf("/metrics: %d, lacks %s", code, provserver.MetricRequests)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunSidecar: %v", err)
+	}
+}
