@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -151,8 +152,13 @@ func exportFixtures(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Ready says the file is stored; the server has it a moment later (from its
+	// manager, which has just started): until then the answer is 404.
 	testenv.Eventually(t, "the device fetches its file", time.Minute, func() error {
-		_, err := dev.Fetch(ctx, stack.ServerURL)
+		res, err := dev.Fetch(ctx, stack.ServerURL)
+		if err == nil && res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("HTTP %d", res.StatusCode)
+		}
 		return err
 	})
 	// The window opens 30 s after the fetch: waiting for it keeps the fixtures the same
