@@ -3,6 +3,7 @@ package controller
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/dect-operator/dect-operator/internal/provfile"
@@ -24,9 +26,13 @@ import (
 
 // Options configure the manager process.
 type Options struct {
-	MetricsAddr    string // "0" disables metrics
-	ProbeAddr      string // "0" disables probes
-	LeaderElection bool
+	MetricsAddr string // "0" disables metrics
+	// MetricsInsecure serves metrics over plain HTTP to anyone who reaches the port, for
+	// local runs only; by default they are served over HTTPS to authenticated clients
+	// allowed "get" on the path (MetricsOptions).
+	MetricsInsecure bool
+	ProbeAddr       string // "0" disables probes
+	LeaderElection  bool
 	// LeaderElectionNamespace is where the lease lives when running outside a cluster.
 	LeaderElectionNamespace string
 	// ServerURL is where devices reach the provisioning server; reported in status.
@@ -40,11 +46,36 @@ type Options struct {
 	Concurrency int
 }
 
+// The metrics filter asks the API server who a scraper is and whether it may read the
+// path (TokenReview, SubjectAccessReview): a Prometheus needs a ClusterRole allowing
+// "get" on the nonResourceURLs it scrapes (config/rbac/metrics_reader_role.yaml).
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// MetricsOptions serves /metrics, and every handler added to the metrics server, over
+// HTTPS to authenticated and authorized clients only, as kubebuilder scaffolds: the
+// metrics name every base and namespace, which another tenant should not list. Without
+// a certificate in the default folder the server makes itself a self-signed one in
+// memory (nothing is written: the root filesystem is read-only). HTTP/2 is off
+// (CVE-2023-44487, CVE-2023-39325), as in kubebuilder's scaffold. insecure serves plain
+// HTTP to anyone, for a manager run on a workstation.
+func MetricsOptions(addr string, insecure bool) metricsserver.Options {
+	if insecure {
+		return metricsserver.Options{BindAddress: addr}
+	}
+	return metricsserver.Options{
+		BindAddress:    addr,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		TLSOpts:        []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+	}
+}
+
 // Run runs the manager process, the reconcilers, until ctx is done.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme.New(),
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 MetricsOptions(o.MetricsAddr, o.MetricsInsecure),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "dect-operator.provisioning.dect-operator.dev",

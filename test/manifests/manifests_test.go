@@ -19,6 +19,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -240,12 +241,14 @@ func testDefault(t *testing.T) {
 	slices.Sort(names)
 	want := []string{
 		"ClusterRole dect-operator",
+		"ClusterRole dect-operator-metrics-reader",
 		"ClusterRoleBinding dect-operator",
 		"CustomResourceDefinition dectbases.provisioning.dect-operator.dev",
 		"CustomResourceDefinition handsets.provisioning.dect-operator.dev",
 		"Deployment dect-system/dect-operator",
 		"Namespace dect-system",
 		"NetworkPolicy dect-system/dect-operator",
+		"PodDisruptionBudget dect-system/dect-operator",
 		"Role dect-system/dect-operator-leader-election",
 		"RoleBinding dect-system/dect-operator-leader-election",
 		"Service dect-system/dect-operator-metrics",
@@ -263,6 +266,7 @@ func testDefault(t *testing.T) {
 
 	dep := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-operator"))
 	t.Run("deployment", func(t *testing.T) { checkDeployment(t, dep) })
+	t.Run("replicas", func(t *testing.T) { checkReplicas(t, objs, dep) })
 	t.Run("services", func(t *testing.T) { checkServices(t, objs, dep) })
 	t.Run("server URL", func(t *testing.T) { checkServerURL(t, dep, "http://dect-provisioning.dect-system.svc/") })
 	t.Run("bindings", func(t *testing.T) { checkBindings(t, objs) })
@@ -414,10 +418,10 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	}
 
 	wantArgs := map[string][]string{
-		"manager": {"manager", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)"},
+		"manager": {"manager", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)"},
 		"serve":   {"serve", "--addr=:8088", "--metrics-addr=:8082", "--probe-addr=:8083"},
 	}
-	wantPorts := map[string][]int32{"manager": {8080, 8081}, "serve": {8088, 8082, 8083}}
+	wantPorts := map[string][]int32{"manager": {8443, 8081}, "serve": {8088, 8082, 8083}}
 	for _, c := range spec.Containers {
 		if !slices.Equal(c.Args, wantArgs[c.Name]) {
 			t.Errorf("%s: args = %q, want %q", c.Name, c.Args, wantArgs[c.Name])
@@ -428,6 +432,34 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 		}
 		if !slices.Equal(ports, wantPorts[c.Name]) {
 			t.Errorf("%s: container ports = %v, want %v (the ports its flags bind)", c.Name, ports, wantPorts[c.Name])
+		}
+	}
+}
+
+// checkReplicas: two pods, a rollout that never has fewer Ready pods than wanted, and a
+// PodDisruptionBudget over the same pods that lets a drain take one at a time.
+func checkReplicas(t *testing.T, objs []*unstructured.Unstructured, dep *appsv1.Deployment) {
+	if dep.Spec.Replicas == nil || *dep.Spec.Replicas < 2 {
+		t.Errorf("replicas = %v, want at least 2", dep.Spec.Replicas)
+	}
+	ru := dep.Spec.Strategy.RollingUpdate
+	if dep.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
+		t.Errorf("strategy = %+v, want RollingUpdate with maxUnavailable 0", dep.Spec.Strategy)
+	}
+	pdb := convert[policyv1.PodDisruptionBudget](t, find(objs, "PodDisruptionBudget", "dect-operator"))
+	sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
+		t.Errorf("the PodDisruptionBudget's selector %s does not select the pods (%v)", sel, dep.Spec.Template.Labels)
+	}
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() < 1 || pdb.Spec.MinAvailable.IntValue() >= int(*dep.Spec.Replicas) {
+		t.Errorf("minAvailable = %v, want at least 1 and fewer than the replicas (a drain must be able to proceed)", pdb.Spec.MinAvailable)
+	}
+	for _, c := range dep.Spec.Template.Spec.Containers {
+		if c.Name == "serve" && (c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
+			t.Error("serve has no preStop pause: a stopping pod would refuse devices kube-proxy still sends it")
 		}
 	}
 }
@@ -476,8 +508,8 @@ func checkServices(t *testing.T, objs []*unstructured.Unstructured, dep *appsv1.
 	for _, p := range metrics.Spec.Ports {
 		ports = append(ports, p.Port)
 	}
-	if !slices.Equal(ports, []int32{8080, 8082}) {
-		t.Errorf("metrics Service ports = %v, want [8080 8082]", ports)
+	if !slices.Equal(ports, []int32{8443, 8082}) {
+		t.Errorf("metrics Service ports = %v, want [8443 8082]", ports)
 	}
 }
 
