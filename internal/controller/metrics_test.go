@@ -108,7 +108,10 @@ func TestMetricsNeedAToken(t *testing.T) {
 			want       int
 		}{
 			{"no token", "", http.StatusUnauthorized},
-			{"a token that is not one", "forged", http.StatusUnauthorized},
+			// controller-runtime's filter answers 500 to a token the TokenReview cannot
+			// parse ("invalid bearer token" is an error to it, not a refusal): refused
+			// all the same.
+			{"a token that is not one", "forged", http.StatusInternalServerError},
 			{"a ServiceAccount without the role", stranger, http.StatusForbidden},
 			{"the scraper's ServiceAccount", scraper, http.StatusOK},
 		} {
