@@ -400,7 +400,7 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 				t.Errorf("%s: %s request %s is above its limit %s", c.Name, res, req.String(), lim.String())
 			}
 		}
-		for what, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		for what, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 			if p == nil || p.HTTPGet == nil {
 				t.Errorf("%s: no HTTP %s probe", c.Name, what)
 				continue
@@ -408,6 +408,9 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 			if !hasPort(c, p.HTTPGet.Port) {
 				t.Errorf("%s: %s probe port %s is not a port of the container", c.Name, what, p.HTTPGet.Port.String())
 			}
+		}
+		if c.StartupProbe != nil && c.StartupProbe.HTTPGet != nil && c.StartupProbe.HTTPGet.Path != "/healthz" {
+			t.Errorf("%s: startup probe path %q, want /healthz (liveness waits for it)", c.Name, c.StartupProbe.HTTPGet.Path)
 		}
 		if c.LivenessProbe != nil && c.LivenessProbe.HTTPGet != nil && c.LivenessProbe.HTTPGet.Path != "/healthz" {
 			t.Errorf("%s: liveness probe path %q, want /healthz", c.Name, c.LivenessProbe.HTTPGet.Path)
