@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -53,7 +54,11 @@ type DectBaseReconciler struct {
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases,verbs=update;patch
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/finalizers,verbs=update
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/status;handsets/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// Secrets: RBAC cannot grant by label, so these verbs cover every Secret; the manager
+// lists and watches only those labelled consumable (its cache's selector, manager.go) and
+// reads no other Secret's data (readSecrets). It never patches one.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile renders one base's file from the base, its handsets and their Secrets, stores
@@ -113,7 +118,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	secrets, err := r.readSecrets(ctx, &base, handsets)
+	secrets, refused, err := r.readSecrets(ctx, &base, handsets)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -124,7 +129,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 
 	now := r.now()
 	res, err := assemble.Build(assemble.Input{
-		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets,
+		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets, Refused: refused,
 		Stored: stored.file, PreviousOwners: ownersFromStatus(&base), HashKey: hashKey, Now: now,
 		HoldAbsent: r.policy(now).StallAfter, ServerURL: r.ServerURL,
 	})
@@ -149,7 +154,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	// With the new file served, ask the device to fetch it now (spec.push).
-	pushNext, err := r.stepPush(ctx, &base, handsets, statuses, secrets)
+	pushNext, err := r.stepPush(ctx, &base, handsets, statuses, secrets, refused)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -219,33 +224,65 @@ func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.D
 	return holder, nil
 }
 
-// readSecrets reads every Secret the base and its handsets reference.
-func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, error) {
+// readSecrets reads every Secret the base and its handsets reference and may use
+// (assemble.Consumable), and lists those that exist but may not be used, unread.
+func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, assemble.Refused, error) {
 	names := baseSecretNames(base)
 	for i := range handsets {
 		names = append(names, handsets[i].Spec.SIP.PasswordSecretRef.Name)
 	}
-	secrets := assemble.Secrets{}
+	secrets, refused := assemble.Secrets{}, assemble.Refused{}
 	for _, name := range names {
 		if _, done := secrets[name]; done {
 			continue
 		}
+		if _, done := refused[name]; done {
+			continue
+		}
+		key := types.NamespacedName{Namespace: base.Namespace, Name: name}
+		// The cache holds only Secrets labelled consumable, the data of no other.
 		var s corev1.Secret
-		err := r.Get(ctx, types.NamespacedName{Namespace: base.Namespace, Name: name}, &s)
+		err := r.Get(ctx, key, &s)
+		switch {
+		case err == nil:
+			if ok, why := assemble.Consumable(&s); !ok {
+				refused[name] = why
+				continue
+			}
+			secrets[name] = s.Data
+			continue
+		case !apierrors.IsNotFound(err):
+			return nil, nil, fmt.Errorf("reading Secret %s: %w", name, err)
+		case r.APIReader == nil:
+			continue
+		}
+		// Not in the cache: missing, or there without the label. Only its metadata is
+		// asked for, so that the data of a Secret that did not opt in never reaches the
+		// manager; this happens only while a reference is broken.
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		err = r.APIReader.Get(ctx, key, m)
 		switch {
 		case apierrors.IsNotFound(err):
 			continue
 		case err != nil:
-			return nil, fmt.Errorf("reading Secret %s: %w", name, err)
+			return nil, nil, fmt.Errorf("reading the metadata of Secret %s: %w", name, err)
 		}
-		secrets[name] = s.Data
+		ok, why := assemble.Consumable(m)
+		if ok {
+			// Labelled just now: the cache has yet to see it. Retried rather than read
+			// around the cache; the watch brings it shortly.
+			return nil, nil, fmt.Errorf("secret %s is labelled %s but not in the cache yet", name, dectv1alpha1.LabelConsumable)
+		}
+		refused[name] = why
 	}
-	return secrets, nil
+	return secrets, refused, nil
 }
 
 // SetupWithManager registers the reconciler: it runs for a base whenever the base, one of
 // its handsets, a Secret either references, one of its own objects, or another base with
-// the same MAC changes.
+// the same MAC changes. Secrets are watched through the label-filtered cache: labelling a
+// referenced Secret consumable adds it there, which wakes the bases that refused it.
 func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&dectv1alpha1.DectBase{}).

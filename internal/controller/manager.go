@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
@@ -71,6 +72,16 @@ func MetricsOptions(addr string, insecure bool) metricsserver.Options {
 	}
 }
 
+// secretSelector selects the Secrets the manager lists, watches and holds: those that
+// opted in (dectv1alpha1.LabelConsumable), which include the operator's own credentials
+// Secrets (provfile.Encode labels them too, so that one selector covers both). No other
+// Secret's data ever reaches the process, and its memory does not grow with the
+// cluster's other Secrets. RBAC cannot grant by label: its rights cover every Secret,
+// and this selector, not RBAC, is what keeps the others out.
+func secretSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{dectv1alpha1.LabelConsumable: "true"})
+}
+
 // Run runs the manager process, the reconcilers, until ctx is done.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -85,11 +96,17 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Controller: config.Controller{
 			MaxConcurrentReconciles: cmp.Or(o.Concurrency, 4),
 		},
-		// The manager reads only its own ConfigMaps: caching every ConfigMap of the
-		// cluster would make its memory grow with everything else running there.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})},
-		}},
+		Cache: cache.Options{
+			// The manager reads only its own ConfigMaps, and only the Secrets that
+			// secretSelector selects: caching every ConfigMap or Secret of the cluster
+			// would make its memory grow with everything else running there.
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})},
+				&corev1.Secret{}:    {Label: secretSelector()},
+			},
+			// Nothing reads managed fields, which are often larger than what they describe.
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
