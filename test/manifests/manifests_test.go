@@ -271,6 +271,7 @@ func testDefault(t *testing.T) {
 	t.Run("server URL", func(t *testing.T) { checkServerURL(t, dep, "http://dect-provisioning.dect-system.svc/") })
 	t.Run("bindings", func(t *testing.T) { checkBindings(t, objs) })
 	t.Run("rbac", checkAccess)
+	t.Run("rbac deny-list", func(t *testing.T) { checkDenyList(t, objs) })
 	t.Run("pod security", func(t *testing.T) { checkPodSecurity(t, dep) })
 	t.Run("network policy", func(t *testing.T) { checkNetworkPolicy(t, objs, dep) })
 
@@ -563,10 +564,11 @@ func checkAccess(t *testing.T) {
 		group, resource, subresource, verb, namespace string
 	}
 	var need []access
-	for _, r := range []string{"configmaps", "secrets"} {
-		for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
-			need = append(need, access{"", r, "", v, "telephony"})
-		}
+	for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
+		need = append(need, access{"", "configmaps", "", v, "telephony"})
+	}
+	for _, v := range managerSecretVerbs {
+		need = append(need, access{"", "secrets", "", v, "telephony"})
 	}
 	for _, r := range []string{"dectbases", "handsets"} {
 		for _, v := range []string{"get", "list", "watch"} {
@@ -588,6 +590,8 @@ func checkAccess(t *testing.T) {
 		{"provisioning.dect-operator.dev", "dectbases", "", "delete", "telephony"},
 		{"provisioning.dect-operator.dev", "handsets", "", "update", "telephony"},
 		{"", "pods", "", "create", namespace},
+		{"", "secrets", "", "patch", "telephony"},
+		{"", "secrets", "", "deletecollection", "telephony"},
 		{"rbac.authorization.k8s.io", "clusterroles", "", "escalate", ""},
 	}
 	allowed := func(a access) bool {
