@@ -149,9 +149,9 @@ func TestOperatorOnARealNode(t *testing.T) {
 	k.run("apply", "-n", samplesNS, "-k", filepath.Join(root, "config", "samples"))
 	username, password := "n720-office", rand.Text()
 	// The credentials configured on the device, in the Secret the sample's comment
-	// describes; sent on standard input so that the password is in no command line.
-	authSecret := fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"office-provisioning-auth"},
-		"stringData":{"username":%q,"password":%q}}`, username, password)
+	// describes (labelled so that the operator may use it); sent on standard input so that the password is in no command line.
+	authSecret := fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"office-provisioning-auth",
+		"labels":{"provisioning.dect-operator.dev/consumable":"true"}},"stringData":{"username":%q,"password":%q}}`, username, password)
 	k.stdin([]byte(authSecret), "apply", "-n", samplesNS, "-f", "-")
 	k.run("-n", samplesNS, "patch", "dectbase", "office", "--type=merge",
 		"-p", `{"spec":{"provisioning":{"authSecretRef":{"name":"office-provisioning-auth"}}}}`)
