@@ -99,7 +99,7 @@ func TestSecretNotConsumableUntilLabelled(t *testing.T) {
 		}
 	}
 	if len(managerSecretRequests(ns, "web", "sip-1013")) == 0 {
-		t.Error("the manager never asked whether the Secrets exist, yet reported them: the request record is blind")
+		t.Error("the manager never asked for the Secrets by name, yet reported them: it knew them some other way (a cache of every Secret?)")
 	}
 
 	label(t, ns, "sip-1013")

@@ -119,6 +119,13 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	secrets, refused, err := r.readSecrets(ctx, &base, handsets)
+	if errors.Is(err, errNotCachedYet) {
+		// The watch that brings the Secret into the cache reconciles the base again;
+		// the requeue is a safety net. Not an error: a Secret created (or labelled) just
+		// after the object that names it is the common case.
+		log.V(1).Info("waiting for the cache", "reason", err.Error())
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -270,14 +277,17 @@ func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1
 		}
 		ok, why := assemble.Consumable(m)
 		if ok {
-			// Labelled just now: the cache has yet to see it. Retried rather than read
-			// around the cache; the watch brings it shortly.
-			return nil, nil, fmt.Errorf("secret %s is labelled %s but not in the cache yet", name, dectv1alpha1.LabelConsumable)
+			// Created or labelled just now: the cache has yet to see it. Waited for
+			// rather than read around the cache.
+			return nil, nil, fmt.Errorf("Secret %s is labelled %s: %w", name, dectv1alpha1.LabelConsumable, errNotCachedYet)
 		}
 		refused[name] = why
 	}
 	return secrets, refused, nil
 }
+
+// errNotCachedYet: a Secret that may be used exists, but the cache does not hold it yet.
+var errNotCachedYet = errors.New("not in the cache yet")
 
 // SetupWithManager registers the reconciler: it runs for a base whenever the base, one of
 // its handsets, a Secret either references, one of its own objects, or another base with
