@@ -25,6 +25,7 @@ func runServe(args []string) error {
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "PEM certificate for --tls-addr, reloaded when it changes")
 	fs.StringVar(&o.TLSKeyFile, "tls-key-file", "", "PEM key for --tls-addr, reloaded when it changes")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m)")
+	macPolicyFlag(fs, &o.MACPolicy)
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}

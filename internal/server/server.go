@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -26,6 +27,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/certreload"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
 	"github.com/dect-operator/dect-operator/internal/scheme"
@@ -56,6 +58,9 @@ type Options struct {
 	// TLSAddr, when set, serves HTTPS there too, with the certificate and key in
 	// TLSCertFile and TLSKeyFile, reloaded when they change (a cert-manager Secret).
 	TLSAddr, TLSCertFile, TLSKeyFile string
+	// MACPolicy must be the manager's: what a namespace without the annotation
+	// macpolicy.Annotation may declare (zero: macpolicy.FirstCome).
+	MACPolicy macpolicy.Mode
 }
 
 // Run runs the provisioning server until ctx is done: it loads the files the manager
@@ -89,6 +94,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 
 	store := provserver.NewStore()
 	source := NewSource(mgr.GetCache(), store, log)
+	source.MACPolicy = o.MACPolicy
+	log.Info("MAC policy", "mode", source.MACPolicy)
 	if err := ctrlmetrics.Registry.Register(source.Refused); err != nil {
 		return err
 	}
@@ -127,6 +134,23 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}); err != nil {
 			return err
 		}
+	}
+	// Namespaces, metadata only: their annotation macpolicy.Annotation is the MAC policy.
+	// Only a change of it rebuilds.
+	nsInformer, err := mgr.GetCache().GetInformer(ctx, namespaceMetadata())
+	if err != nil {
+		return err
+	}
+	if _, err := nsInformer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { source.Changed() },
+		UpdateFunc: func(before, after any) {
+			if policyAnnotation(before) != policyAnnotation(after) {
+				source.Changed()
+			}
+		},
+		DeleteFunc: func(any) { source.Changed() },
+	}); err != nil {
+		return err
 	}
 
 	if err := mgr.Add(runnable(recorder.Start)); err != nil {
@@ -218,6 +242,23 @@ func specOnly(o any) (any, error) {
 		b.ManagedFields = nil
 	}
 	return o, nil
+}
+
+func namespaceMetadata() *metav1.PartialObjectMetadata {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	return ns
+}
+
+// policyAnnotation tells a namespace's annotation macpolicy.Annotation, with whether it
+// has one at all.
+func policyAnnotation(o any) string {
+	if m, ok := o.(metav1.Object); ok {
+		if v, ok := m.GetAnnotations()[macpolicy.Annotation]; ok {
+			return "set:" + v
+		}
+	}
+	return "unset"
 }
 
 // runnable is a manager Runnable that runs in every replica, leader or not.
