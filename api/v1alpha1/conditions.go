@@ -52,6 +52,15 @@ const (
 	// ReasonSecretNotConsumable: a referenced Secret exists but did not opt in with
 	// LabelConsumable, so the operator does not read it.
 	ReasonSecretNotConsumable = "SecretNotConsumable"
+	// ReasonMACNotAllowed (DectBase): the cluster admin's MAC policy does not let the
+	// base's namespace declare its MAC: another namespace's annotation
+	// provisioning.dect-operator.dev/allowed-macs reserves it, the namespace's own does
+	// not list it, or (manager flag --mac-policy=allow-list) the namespace has none.
+	ReasonMACNotAllowed = "MACNotAllowed"
+	// ReasonMACPolicyInvalid (DectBase): the annotation
+	// provisioning.dect-operator.dev/allowed-macs on the base's namespace does not parse;
+	// no base of the namespace is served until a cluster admin corrects it.
+	ReasonMACPolicyInvalid = "MACPolicyInvalid"
 	// ReasonSlotMoved: the handset is rendered, but not in the slot its status reported
 	// before its base was re-created, because another handset holds that one.
 	ReasonSlotMoved = "SlotMoved"

@@ -19,6 +19,7 @@ func runManager(args []string) error {
 	fs.StringVar(&o.ServerURL, "server-url", "", "URL at which devices reach the provisioning server (reported in each DectBase's status); keep it within 74 characters")
 	fs.DurationVar(&o.StallAfter, "stall-after", 0, "how long a missing Secret or DectBase is reported as Reconciling (waited for) before it is Stalled (default 2m)")
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
+	macPolicyFlag(fs, &o.MACPolicy)
 	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained (a base of 100 handsets writes about 100 statuses at once)")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")
 	if err := parseClusterFlags(fs, args); err != nil {

@@ -20,6 +20,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
@@ -45,6 +46,9 @@ type Options struct {
 	StallAfter time.Duration
 	// Concurrency is how many bases are reconciled at once; 0 means 4.
 	Concurrency int
+	// MACPolicy is what a namespace without the annotation macpolicy.Annotation may
+	// declare (zero: macpolicy.FirstCome); give the provisioning server the same.
+	MACPolicy macpolicy.Mode
 }
 
 // The metrics filter asks the API server who a scraper is and whether it may read the
@@ -111,6 +115,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	mgr.GetLogger().Info("MAC policy", "mode", cmp.Or(o.MACPolicy, macpolicy.FirstCome))
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering indexes: %w", err)
 	}
@@ -126,6 +131,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		ServerURL:  o.ServerURL,
 		Now:        o.Now,
 		StallAfter: o.StallAfter,
+		MACPolicy:  o.MACPolicy,
 	}
 	if err := base.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DectBase controller: %w", err)
