@@ -252,7 +252,9 @@ func (r *DectBaseReconciler) macVerdict(ctx context.Context, base *dectv1alpha1.
 // macPolicy is the MAC policy as the cache sees it now.
 func (r *DectBaseReconciler) macPolicy(ctx context.Context) (macpolicy.Policy, error) {
 	namespaces := provfile.NamespaceList()
-	if err := r.List(ctx, namespaces); err != nil {
+	// Read only, so the cache's objects are used as they are: every reconcile reads every
+	// namespace, and a deep copy would copy each one's managed fields.
+	if err := r.List(ctx, namespaces, client.UnsafeDisableDeepCopy); err != nil {
 		return macpolicy.Policy{}, fmt.Errorf("listing the namespaces: %w", err)
 	}
 	return provfile.MACPolicy(r.MACPolicy, namespaces.Items), nil
@@ -435,10 +437,11 @@ func policyAnnotation(o client.Object) *string {
 }
 
 // basesConcerned lists the bases in namespace ns and those whose MAC one of lists names.
-// Annotations change rarely: a list of every base is fine here.
+// Annotations change rarely, but at start-up every annotated namespace is an event: the
+// cache's bases are read without a copy.
 func (r *DectBaseReconciler) basesConcerned(ctx context.Context, ns string, lists []macpolicy.List) []reconcile.Request {
 	var all dectv1alpha1.DectBaseList
-	if err := r.List(ctx, &all); err != nil {
+	if err := r.List(ctx, &all, client.UnsafeDisableDeepCopy); err != nil {
 		logf.FromContext(ctx).Error(err, "listing the bases a MAC policy change concerns", "namespace", ns)
 		return nil
 	}

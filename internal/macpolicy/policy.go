@@ -196,9 +196,9 @@ func (p Policy) admit(mac, ns string, reserved []string) Verdict {
 // duplicate is the verdict for claim c, allowed but younger than holder.
 func duplicate(mac string, c, holder Claim) Verdict {
 	if holder.Namespace == c.Namespace {
-		return Verdict{DuplicateMAC, fmt.Sprintf("MAC %s is already declared by DectBase %s, which came first", mac, holder.Name)}
+		return Verdict{DuplicateMAC, fmt.Sprintf("MAC %s is already declared by DectBase %s, which is older", mac, holder.Name)}
 	}
-	return Verdict{DuplicateMAC, fmt.Sprintf("MAC %s is already declared in another namespace, which came first; "+
+	return Verdict{DuplicateMAC, fmt.Sprintf("MAC %s is already declared by an older DectBase in another namespace; "+
 		"if this device is yours, ask a cluster admin to reserve it for namespace %s (annotation %s on the namespace)",
 		mac, c.Namespace, Annotation)}
 }
