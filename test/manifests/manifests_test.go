@@ -584,6 +584,10 @@ func checkAccess(t *testing.T) {
 	for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
 		need = append(need, access{"coordination.k8s.io", "leases", "", v, namespace})
 	}
+	// The MAC policy: both containers read the Namespaces' annotation.
+	for _, v := range []string{"get", "list", "watch"} {
+		need = append(need, access{"", "namespaces", "", v, ""})
+	}
 	// The operator never needs these; a binding that grants them is too wide.
 	deny := []access{
 		{"coordination.k8s.io", "leases", "", "create", "telephony"},
@@ -593,6 +597,9 @@ func checkAccess(t *testing.T) {
 		{"", "secrets", "", "patch", "telephony"},
 		{"", "secrets", "", "deletecollection", "telephony"},
 		{"rbac.authorization.k8s.io", "clusterroles", "", "escalate", ""},
+		// It reads the MAC policy; it must never be able to write it.
+		{"", "namespaces", "", "patch", ""},
+		{"", "namespaces", "", "update", ""},
 	}
 	allowed := func(a access) bool {
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
