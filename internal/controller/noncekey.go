@@ -24,12 +24,12 @@ const nonceKeyField = "key"
 // first to create the Secret deciding it, so that each replica's server accepts the
 // nonces the others issued: a device challenged by one pod may answer another.
 //
-// It reads through c directly rather than the manager's cache, which holds only the
-// Secrets that DectBases and Handsets may consume.
-func EnsureNonceKey(ctx context.Context, c client.Client, key types.NamespacedName) ([]byte, error) {
+// r must read from the API server (the manager's APIReader), not the manager's cache,
+// which holds only the Secrets that DectBases and Handsets may consume.
+func EnsureNonceKey(ctx context.Context, r client.Reader, w client.Writer, key types.NamespacedName) ([]byte, error) {
 	for range 2 {
 		var s corev1.Secret
-		err := c.Get(ctx, key, &s)
+		err := r.Get(ctx, key, &s)
 		if err == nil {
 			k := s.Data[nonceKeyField]
 			if len(k) < NonceKeyBytes {
@@ -48,7 +48,7 @@ func EnsureNonceKey(ctx context.Context, c client.Client, key types.NamespacedNa
 			Type: corev1.SecretTypeOpaque,
 			Data: map[string][]byte{nonceKeyField: []byte(rand.Text() + rand.Text())},
 		}
-		switch err := c.Create(ctx, &s); {
+		switch err := w.Create(ctx, &s); {
 		case err == nil:
 			return s.Data[nonceKeyField], nil
 		case apierrors.IsAlreadyExists(err):

@@ -22,7 +22,7 @@ func TestEnsureNonceKeyOneKeyForAllReplicas(t *testing.T) {
 	errs := make([]error, len(keys))
 	var wg sync.WaitGroup
 	for i := range keys {
-		wg.Go(func() { keys[i], errs[i] = controller.EnsureNonceKey(context.Background(), k8s, key) })
+		wg.Go(func() { keys[i], errs[i] = controller.EnsureNonceKey(context.Background(), k8s, k8s, key) })
 	}
 	wg.Wait()
 	for i := range keys {
@@ -34,7 +34,7 @@ func TestEnsureNonceKeyOneKeyForAllReplicas(t *testing.T) {
 		}
 	}
 	// A restart reads the same key back.
-	again, err := controller.EnsureNonceKey(context.Background(), k8s, key)
+	again, err := controller.EnsureNonceKey(context.Background(), k8s, k8s, key)
 	if err != nil || !bytes.Equal(again, keys[0]) {
 		t.Errorf("after a restart: a different key (%v)", err)
 	}
@@ -45,7 +45,7 @@ func TestEnsureNonceKeyOneKeyForAllReplicas(t *testing.T) {
 func TestEnsureNonceKeyRefusesAShortKey(t *testing.T) {
 	ns := namespace(t)
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "weak"}, Data: map[string][]byte{"key": []byte("hunter2")}})
-	_, err := controller.EnsureNonceKey(context.Background(), k8s, types.NamespacedName{Namespace: ns, Name: "weak"})
+	_, err := controller.EnsureNonceKey(context.Background(), k8s, k8s, types.NamespacedName{Namespace: ns, Name: "weak"})
 	if err == nil {
 		t.Fatal("a 7-byte key was accepted")
 	}
