@@ -20,5 +20,8 @@ section "provisioning server: 50,000 connection attempts, with and without conne
 gobench -bench ConnectionFlood -benchtime 1x ./internal/provserver/
 section "scale (envtest, real binary): 50 bases x 100 handsets, hack/scale.sh" && hack/scale.sh
 
+section "manager memory with 2,000 unrelated 10 KiB Secrets in the cluster (envtest, real binary), hack/secretmem"
+go run ./hack/secretmem
+
 section "provisioning server against nginx: wrk on loopback, 64 connections, the 100-handset file"
 hack/bench-http.sh

@@ -10,7 +10,9 @@ type Text string
 
 // SecretKeyRef names one key of a Secret in the namespace of the object that refers to it.
 type SecretKeyRef struct {
-	// Name of the Secret.
+	// Name of the Secret. The Secret must carry the label
+	// `provisioning.dect-operator.dev/consumable: "true"`: the operator reads no other
+	// (the reason is SecretNotConsumable until it does).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a valid Secret name: lower-case letters, digits, '-' and '.'"

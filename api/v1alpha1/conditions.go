@@ -49,6 +49,18 @@ const (
 	ReasonDigestConfigured   = "DigestAuthentication"
 	ReasonUnprotected        = "NoAuthentication"
 	ReasonAuthSecretNotFound = "AuthSecretNotFound"
+	// ReasonSecretNotConsumable: a referenced Secret exists but did not opt in with
+	// LabelConsumable, so the operator does not read it.
+	ReasonSecretNotConsumable = "SecretNotConsumable"
+	// ReasonMACNotAllowed (DectBase): the cluster admin's MAC policy does not let the
+	// base's namespace declare its MAC: another namespace's annotation
+	// provisioning.dect-operator.dev/allowed-macs reserves it, the namespace's own does
+	// not list it, or (manager flag --mac-policy=allow-list) the namespace has none.
+	ReasonMACNotAllowed = "MACNotAllowed"
+	// ReasonMACPolicyInvalid (DectBase): the annotation
+	// provisioning.dect-operator.dev/allowed-macs on the base's namespace does not parse;
+	// no base of the namespace is served until a cluster admin corrects it.
+	ReasonMACPolicyInvalid = "MACPolicyInvalid"
 	// ReasonSlotMoved: the handset is rendered, but not in the slot its status reported
 	// before its base was re-created, because another handset holds that one.
 	ReasonSlotMoved = "SlotMoved"
@@ -62,6 +74,17 @@ const (
 	// or the PBX refused it, or nothing answered); the message holds the answer.
 	ReasonPushAccepted = "PushAccepted"
 	ReasonPushFailed   = "PushFailed"
+)
+
+// Labels understood by the operator.
+const (
+	// LabelConsumable, set to "true" on a Secret, lets the DectBases and Handsets of its
+	// namespace use it (SIP passwords, Digest credentials, ...). The operator reads no
+	// other Secret: whoever may create a Handset must not be able to have any Secret of
+	// the namespace copied into a file that a device, or whoever knows the base's Digest
+	// credentials, can download. Only the manager's cache of labelled Secrets holds
+	// Secret data; RBAC cannot grant by label, so this label, not RBAC, is the rule.
+	LabelConsumable = "provisioning.dect-operator.dev/consumable"
 )
 
 // Annotations understood by the operator.

@@ -248,7 +248,8 @@ type Provisioning struct {
 	// device's downloads: `username` and `password` for the credentials configured on the
 	// device, and/or `macID` for the device's built-in identity (the code printed on its
 	// label as XXXXXXXXXXXX-XXXX). Without it, anyone who can reach the server can read
-	// this base's file, and the base's Protected condition says so.
+	// this base's file, and the base's Protected condition says so. The Secret must carry
+	// the label `provisioning.dect-operator.dev/consumable: "true"`.
 	// +optional
 	AuthSecretRef *LocalObjectReference `json:"authSecretRef,omitempty"`
 

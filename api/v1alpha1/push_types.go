@@ -90,6 +90,7 @@ type AsteriskAMIPush struct {
 
 	// CredentialsSecretRef names a Secret with the keys `username` and `secret` of an
 	// AMI user (manager.conf) that may send notifications (write=system or originate).
+	// The Secret must carry the label `provisioning.dect-operator.dev/consumable: "true"`.
 	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
 
 	// Variant is PJSIP (the default: the PJSIPNotify action to the account's endpoint)

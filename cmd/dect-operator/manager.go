@@ -11,13 +11,15 @@ import (
 func runManager(args []string) error {
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	var o controller.Options
-	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8443", "address of the metrics endpoint (HTTPS, for clients the API server authenticates and allows to get the path); 0 disables it")
+	fs.BoolVar(&o.MetricsInsecure, "metrics-insecure", false, "serve metrics over plain HTTP to anyone who reaches the port (local runs only)")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables them")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader, so that only one replica reconciles")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease when running outside a cluster")
 	fs.StringVar(&o.ServerURL, "server-url", "", "URL at which devices reach the provisioning server (reported in each DectBase's status); keep it within 74 characters")
 	fs.DurationVar(&o.StallAfter, "stall-after", 0, "how long a missing Secret or DectBase is reported as Reconciling (waited for) before it is Stalled (default 2m)")
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
+	macPolicyFlag(fs, &o.MACPolicy)
 	fs.StringVar(&o.FilesAddr, "files-addr", "", "loopback address (e.g. 127.0.0.1:8090) where this manager serves the provisioning files to its sidecar (serve --files-from) and records the deliveries it reports, in every replica; empty: none, for a separate server Deployment")
 	fs.StringVar(&o.ServerAdminURL, "server-admin-url", "", "the sidecar's metrics address (serve --metrics-addr, e.g. http://127.0.0.1:8082), which the metrics endpoint then serves at /unknown-devices and /server-metrics; empty: not served")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "with --files-addr: least time between two delivery records of a base served the same file (default 1m)")

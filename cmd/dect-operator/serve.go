@@ -28,6 +28,7 @@ func runServe(args []string) error {
 	fs.StringVar(&o.TLSKeyFile, "tls-key-file", "", "PEM key for --tls-addr, reloaded when it changes")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m); not with --files-from, where the manager records them")
 	fs.StringVar(&o.FilesFrom, "files-from", "", "take the files from the manager's --files-addr at this loopback URL (e.g. http://127.0.0.1:8090) and report deliveries there: the sidecar mode, with no Kubernetes credentials; empty: read them from the cluster (a separate server Deployment)")
+	macPolicyFlag(fs, &o.MACPolicy)
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runServe(args []string) error {
 	var clusterOnly []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "kubeconfig", "namespace", "delivery-record-interval":
+		case "kubeconfig", "namespace", "delivery-record-interval", "mac-policy":
 			clusterOnly = append(clusterOnly, "--"+f.Name)
 		}
 	})

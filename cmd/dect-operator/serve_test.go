@@ -14,6 +14,7 @@ func TestServeFilesFromRefuses(t *testing.T) {
 	}{
 		{[]string{"--kubeconfig=/etc/kubeconfig"}, "--kubeconfig: not with --files-from"},
 		{[]string{"--namespace=telephony", "--delivery-record-interval=5s"}, "--delivery-record-interval, --namespace: not with --files-from"},
+		{[]string{"--mac-policy=allow-list"}, "--mac-policy: not with --files-from"},
 		{[]string{"--files-from=http://192.0.2.1:8090"}, "loopback address only"},
 		{[]string{"--files-from=http://localhost:8090"}, "loopback address only"},
 	} {

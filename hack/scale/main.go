@@ -245,7 +245,7 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 			if err := d.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: b.ns}}, "namespaces"); err != nil {
 				return err
 			}
-			if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "device-auth"},
+			if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "device-auth", Labels: testenv.Consumable()},
 				StringData: map[string]string{"macID": macID}}, "secrets"); err != nil {
 				return err
 			}
@@ -269,7 +269,7 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 			user := fmt.Sprintf("%d%03d", 10+i, j)
 			b.users = append(b.users, user)
 			jobs = append(jobs, func() error {
-				if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "sip-" + user},
+				if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "sip-" + user, Labels: testenv.Consumable()},
 					StringData: map[string]string{"password": "pw-" + user}}, "secrets"); err != nil {
 					return err
 				}

@@ -39,6 +39,10 @@ type Input struct {
 	MAC      string
 	Handsets []dectv1alpha1.Handset
 	Secrets  Secrets
+	// Refused are the referenced Secrets that exist but may not be used (Consumable).
+	// Each is reported (SecretNotConsumable) where it is referenced, and treated like a
+	// missing Secret: the last good values stay served.
+	Refused Refused
 	// Stored is the file as last stored, or nil for a new base. Its document is the
 	// durable record of the slots and of each slot's last good settings.
 	Stored *provfile.File
@@ -139,7 +143,7 @@ func Build(in Input) (*Result, error) {
 	if err != nil {
 		return nil, &Error{Reason: dectv1alpha1.ReasonInvalidSettings, Message: err.Error()}
 	}
-	auth, authProblem := authFor(in.Base, in.Secrets, in.Stored)
+	auth, authProblem := authFor(in.Base, in.Secrets, in.Refused, in.Stored)
 	holdUntil := holdUntil(in)
 	if res.BaseProblem == nil {
 		res.BaseProblem = authProblem
@@ -214,12 +218,12 @@ func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset
 	doc.Registration.PIN = cmp.Or(base.Spec.Registration.PIN, "0000")
 	doc.Registration.RandomPIN = base.Spec.Registration.RandomPIN
 
-	var baseProblems []string
+	var baseProblems []*Problem
 	if ref := base.Spec.WebPasswordSecretRef; ref != nil {
 		if pw, ok := in.Secrets.value(ref); ok {
 			doc.WebPassword = pw
 		} else {
-			baseProblems = append(baseProblems, missing(ref))
+			baseProblems = append(baseProblems, in.Refused.secretProblem(ref))
 			if previous != nil {
 				doc.WebPassword = previous.WebPassword
 			}
@@ -232,7 +236,7 @@ func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset
 		case item.ValueFrom != nil:
 			v, ok := in.Secrets.value(item.ValueFrom)
 			if !ok {
-				baseProblems = append(baseProblems, missing(item.ValueFrom))
+				baseProblems = append(baseProblems, in.Refused.secretProblem(item.ValueFrom))
 				v, ok = previousExtra(previous, item.ID)
 				if !ok {
 					continue
@@ -242,7 +246,7 @@ func (res *Result) decide(in Input, previous *gigaset.Document, profile *gigaset
 		}
 	}
 	if len(baseProblems) > 0 {
-		res.BaseProblem = &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: strings.Join(baseProblems, "; ")}
+		res.BaseProblem = joinProblems(baseProblems)
 	}
 	if fw := base.Spec.Firmware; fw != nil {
 		var problems []string
@@ -313,12 +317,20 @@ func reopenTime(base *dectv1alpha1.DectBase, now time.Time) time.Time {
 	}
 }
 
-// authFor returns the Digest authentication of base. A missing Secret keeps the
-// authentication stored before, so that a deleted Secret never opens a base to anyone.
-func authFor(base *dectv1alpha1.DectBase, secrets Secrets, stored *provfile.File) (provfile.Auth, *Problem) {
+// authFor returns the Digest authentication of base. A missing or refused Secret keeps
+// the authentication stored before, so that a deleted Secret never opens a base to
+// anyone.
+func authFor(base *dectv1alpha1.DectBase, secrets Secrets, refused Refused, stored *provfile.File) (provfile.Auth, *Problem) {
 	ref := base.Spec.Provisioning.AuthSecretRef
 	if ref == nil {
 		return provfile.Auth{}, nil
+	}
+	var kept provfile.Auth
+	if stored != nil {
+		kept = stored.Auth
+	}
+	if p := refused.problem(ref.Name); p != nil {
+		return kept, p
 	}
 	if data, ok := secrets[ref.Name]; ok {
 		a := provfile.Auth{Username: string(data["username"]), Password: string(data["password"]), MACID: string(data["macID"])}
@@ -332,10 +344,6 @@ func authFor(base *dectv1alpha1.DectBase, secrets Secrets, stored *provfile.File
 		if a.Enabled() {
 			return a, nil
 		}
-	}
-	var kept provfile.Auth
-	if stored != nil {
-		kept = stored.Auth
 	}
 	return kept, &Problem{Reason: dectv1alpha1.ReasonAuthSecretNotFound,
 		Message: fmt.Sprintf("Secret %s is missing or holds neither username and password nor macID", ref.Name)}
@@ -409,7 +417,7 @@ func assignSlots(in Input, previous *gigaset.Document, holdAbsent bool, out *Res
 		}
 		outcome.Slot = &slot
 
-		settings, problem := slotSettings(h, ipuis[name], in.Secrets)
+		settings, problem := slotSettings(h, ipuis[name], in.Secrets, in.Refused)
 		if outcome.Problem == nil && problem != nil {
 			outcome.Problem = problem
 		}
@@ -428,7 +436,7 @@ func assignSlots(in Input, previous *gigaset.Document, holdAbsent bool, out *Res
 }
 
 // slotSettings is the slot a Handset asks for, or the problem that prevents it.
-func slotSettings(h *dectv1alpha1.Handset, ipui string, secrets Secrets) (gigaset.Slot, *Problem) {
+func slotSettings(h *dectv1alpha1.Handset, ipui string, secrets Secrets, refused Refused) (gigaset.Slot, *Problem) {
 	sip := h.Spec.SIP
 	s := gigaset.Slot{
 		Owner:          h.Name,
@@ -443,7 +451,7 @@ func slotSettings(h *dectv1alpha1.Handset, ipui string, secrets Secrets) (gigase
 	}
 	pw, ok := secrets.value(&sip.PasswordSecretRef)
 	if !ok {
-		return s, &Problem{Reason: dectv1alpha1.ReasonSecretNotFound, Message: missing(&sip.PasswordSecretRef)}
+		return s, refused.secretProblem(&sip.PasswordSecretRef)
 	}
 	s.Password = pw
 	return s, nil
@@ -539,6 +547,21 @@ func (s Secrets) value(ref *dectv1alpha1.SecretKeyRef) (string, bool) {
 		return "", false
 	}
 	return string(v), true
+}
+
+// joinProblems is one problem for several: SecretNotConsumable when any is (a person
+// can fix that one now), else the first one's reason; the messages joined.
+func joinProblems(ps []*Problem) *Problem {
+	out := &Problem{Reason: ps[0].Reason}
+	msgs := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.Reason == dectv1alpha1.ReasonSecretNotConsumable {
+			out.Reason = p.Reason
+		}
+		msgs = append(msgs, p.Message)
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
 }
 
 func missing(ref *dectv1alpha1.SecretKeyRef) string {

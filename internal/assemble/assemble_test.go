@@ -108,13 +108,14 @@ func TestBuildProblemsKeepLastGoodSettings(t *testing.T) {
 	tests := []struct {
 		name    string
 		secrets Secrets
-		mutate  func(h *dectv1alpha1.Handset)
+		refused Refused
 		reason  string
 	}{
 		{"Secret missing", secrets("1013"), nil, dectv1alpha1.ReasonSecretNotFound},
 		{"key missing", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"other": []byte("x")}}, nil, dectv1alpha1.ReasonSecretNotFound},
 		{"password with a quote", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte(`se"cret`)}}, nil, dectv1alpha1.ReasonInvalidSettings},
 		{"password outside Latin-1", Secrets{"sip-1013": {"password": []byte("x")}, "sip-1014": {"password": []byte("пароль")}}, nil, dectv1alpha1.ReasonInvalidSettings},
+		{"Secret not consumable", secrets("1013"), Refused{"sip-1014": "Secret sip-1014 exists but is not labelled"}, dectv1alpha1.ReasonSecretNotConsumable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +124,7 @@ func TestBuildProblemsKeepLastGoodSettings(t *testing.T) {
 			out := build(t, Input{
 				Handsets: []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1), b},
 				Secrets:  tt.secrets,
+				Refused:  tt.refused,
 				Stored:   &first.File,
 			})
 			h := out.Handsets["b"]
@@ -207,6 +209,38 @@ func TestBuildBaseSecrets(t *testing.T) {
 	}
 	if strings.Contains(again.BaseProblem.Message, "admin-pw") {
 		t.Errorf("message shows the secret: %s", again.BaseProblem.Message)
+	}
+
+	// One of them exists but did not opt in: that is the reason shown, since a person
+	// can fix it now; the message names both, and the values stay the last good ones.
+	in.Refused = Refused{"web": "Secret web exists but is not labelled"}
+	refused := build(t, in)
+	if p := refused.BaseProblem; p == nil || p.Reason != dectv1alpha1.ReasonSecretNotConsumable ||
+		!strings.Contains(p.Message, "Secret web exists") || !strings.Contains(p.Message, "Secret extra") {
+		t.Fatalf("base problem %+v, want SecretNotConsumable naming both", refused.BaseProblem)
+	}
+	if refused.Document.WebPassword != "admin-pw" {
+		t.Errorf("last good web password lost: %q", refused.Document.WebPassword)
+	}
+}
+
+// A refused authentication Secret keeps the authentication stored before: a Secret
+// whose label is removed must not open the base to anyone.
+func TestBuildRefusedAuthSecretKeepsTheStoredAuth(t *testing.T) {
+	b := base()
+	b.Spec.Provisioning.AuthSecretRef = &dectv1alpha1.LocalObjectReference{Name: "auth"}
+	in := Input{Base: b, Secrets: Secrets{"auth": {"username": []byte("dev"), "password": []byte("pw")}}}
+	first := build(t, in)
+	if first.BaseProblem != nil || !first.File.Auth.Enabled() {
+		t.Fatalf("first: problem %+v, auth enabled %t", first.BaseProblem, first.File.Auth.Enabled())
+	}
+	in.Secrets, in.Refused, in.Stored = Secrets{}, Refused{"auth": "Secret auth exists but is not labelled"}, &first.File
+	out := build(t, in)
+	if p := out.BaseProblem; p == nil || p.Reason != dectv1alpha1.ReasonSecretNotConsumable {
+		t.Fatalf("base problem %+v, want SecretNotConsumable", out.BaseProblem)
+	}
+	if out.File.Auth != first.File.Auth {
+		t.Errorf("auth = %+v, want the stored %+v kept", out.File.Auth, first.File.Auth)
 	}
 }
 

@@ -180,10 +180,16 @@ func BaseMissing(h *dectv1alpha1.Handset, p Policy) (dectv1alpha1.HandsetStatus,
 }
 
 // waitable tells whether waiting may solve a problem: an object that a GitOps tool, or a
-// secrets operator such as SealedSecrets or External Secrets, may still create.
+// secrets operator such as SealedSecrets or External Secrets, may still create. A Secret
+// not (yet) labelled consumable counts as one too: a repository applied in any order, or
+// Secrets labelled one by one after an upgrade, add the label moments later, and the
+// label's arrival wakes the base (the manager watches labelled Secrets). Until then the
+// last good values are served, as for a missing Secret; after StallAfter a person must
+// label it.
 func waitable(reason string) bool {
 	switch reason {
-	case dectv1alpha1.ReasonSecretNotFound, dectv1alpha1.ReasonAuthSecretNotFound, dectv1alpha1.ReasonBaseNotFound:
+	case dectv1alpha1.ReasonSecretNotFound, dectv1alpha1.ReasonAuthSecretNotFound, dectv1alpha1.ReasonBaseNotFound,
+		dectv1alpha1.ReasonSecretNotConsumable:
 		return true
 	}
 	return false

@@ -59,6 +59,25 @@ func TestStatusWaitsBeforeStalling(t *testing.T) {
 	}
 }
 
+// A Secret that did not opt in is waited for like a missing one (its label may be on
+// its way), then Stalled.
+func TestStatusWaitsForANotConsumableSecret(t *testing.T) {
+	policy := Policy{Now: now, StallAfter: 2 * time.Minute}
+	hs := []dectv1alpha1.Handset{handset("a", "1013", "00ABC50871", 1)}
+	refused := Refused{"sip-1013": "Secret sip-1013 exists but is not labelled"}
+	st := Status(base(), hs, build(t, Input{Handsets: hs, Refused: refused}), policy)
+	a := st.Handsets["a"]
+	if got := [3]string{cond(a.Conditions, "Ready"), cond(a.Conditions, "Reconciling"), cond(a.Conditions, "Stalled")}; got != [3]string{"False/SecretNotConsumable", "True/SecretNotConsumable", "<none>"} {
+		t.Errorf("fresh: Ready, Reconciling, Stalled = %v", got)
+	}
+	hs[0].Status = a
+	policy.Now = now.Add(2*time.Minute + time.Second)
+	later := Status(base(), hs, build(t, Input{Handsets: hs, Refused: refused, Now: policy.Now}), policy).Handsets["a"]
+	if got := [2]string{cond(later.Conditions, "Reconciling"), cond(later.Conditions, "Stalled")}; got != [2]string{"<none>", "True/SecretNotConsumable"} {
+		t.Errorf("after the grace period: Reconciling, Stalled = %v", got)
+	}
+}
+
 func TestBaseMissingKeepsTheSlotAndWaits(t *testing.T) {
 	h := handset("a", "1013", "00ABC50871", 1)
 	slot := int32(3)

@@ -12,11 +12,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -24,6 +27,7 @@ import (
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
 )
@@ -47,14 +51,22 @@ type DectBaseReconciler struct {
 	// Pusher asks devices to fetch a changed file now (spec.push); one per manager.
 	// nil: no base is pushed.
 	Pusher *push.Pusher
+	// MACPolicy is what a namespace without the annotation macpolicy.Annotation may
+	// declare; the provisioning server must be given the same.
+	MACPolicy macpolicy.Mode
 }
 
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases,verbs=update;patch
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/finalizers,verbs=update
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases/status;handsets/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// Secrets: RBAC cannot grant by label, so these verbs cover every Secret; the manager
+// lists and watches only those labelled consumable (its cache's selector, manager.go) and
+// reads no other Secret's data (readSecrets). It never patches one.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile renders one base's file from the base, its handsets and their Secrets, stores
 // it, and reports what happened on every object involved.
@@ -93,18 +105,17 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
 	}
 
-	// A MAC belongs to the oldest DectBase that declares it, across namespaces: the server
-	// serves files by MAC, so only one base may speak for a device.
-	holder, err := r.macHolder(ctx, &base, mac)
+	// The server serves files by MAC, so only one base may speak for a device: the one
+	// the cluster's MAC policy gives it to (by default the oldest that declares it).
+	verdict, err := r.macVerdict(ctx, &base, mac)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if holder != nil {
+	if verdict.Reason != "" {
 		if err := r.deleteFile(ctx, &base); err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonDuplicateMAC,
-			fmt.Sprintf("MAC %s is already declared by DectBase %s/%s", mac, holder.Namespace, holder.Name))
+		return ctrl.Result{}, r.stall(ctx, &base, handsets, string(verdict.Reason), verdict.Message)
 	}
 
 	// The stored file is the durable record of the slots and of each slot's last good
@@ -113,7 +124,14 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	secrets, err := r.readSecrets(ctx, &base, handsets)
+	secrets, refused, err := r.readSecrets(ctx, &base, handsets)
+	if errors.Is(err, errNotCachedYet) {
+		// The watch that brings the Secret into the cache reconciles the base again;
+		// the requeue is a safety net. Not an error: a Secret created (or labelled) just
+		// after the object that names it is the common case.
+		log.V(1).Info("waiting for the cache", "reason", err.Error())
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -124,7 +142,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 
 	now := r.now()
 	res, err := assemble.Build(assemble.Input{
-		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets,
+		Base: &base, MAC: mac, Handsets: handsets, Secrets: secrets, Refused: refused,
 		Stored: stored.file, PreviousOwners: ownersFromStatus(&base), HashKey: hashKey, Now: now,
 		HoldAbsent: r.policy(now).StallAfter, ServerURL: r.ServerURL,
 	})
@@ -149,7 +167,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	// With the new file served, ask the device to fetch it now (spec.push).
-	pushNext, err := r.stepPush(ctx, &base, handsets, statuses, secrets)
+	pushNext, err := r.stepPush(ctx, &base, handsets, statuses, secrets, refused)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -205,47 +223,106 @@ func (r *DectBaseReconciler) listHandsets(ctx context.Context, base *dectv1alpha
 	return list.Items, nil
 }
 
-// macHolder returns the older DectBase that declares mac, base's MAC, or nil when base
-// holds it.
-func (r *DectBaseReconciler) macHolder(ctx context.Context, base *dectv1alpha1.DectBase, mac string) (*dectv1alpha1.DectBase, error) {
+// macVerdict decides base's claim on mac, its MAC, among every DectBase that declares
+// it, under the cluster's MAC policy: the Reason is "" when base holds it.
+func (r *DectBaseReconciler) macVerdict(ctx context.Context, base *dectv1alpha1.DectBase, mac string) (macpolicy.Verdict, error) {
 	var list dectv1alpha1.DectBaseList
 	if err := r.List(ctx, &list, client.MatchingFields{indexBaseMAC: mac}); err != nil {
-		return nil, fmt.Errorf("listing the bases with MAC %s: %w", mac, err)
+		return macpolicy.Verdict{}, fmt.Errorf("listing the bases with MAC %s: %w", mac, err)
 	}
-	holder := provfile.MACHolder(list.Items)
-	if holder == nil || holder.UID == base.UID {
-		return nil, nil
+	policy, err := r.macPolicy(ctx)
+	if err != nil {
+		return macpolicy.Verdict{}, err
 	}
-	return holder, nil
+	claims := make([]macpolicy.Claim, 0, len(list.Items)+1)
+	self := -1
+	for i := range list.Items {
+		if list.Items[i].UID == base.UID {
+			self = i
+		}
+		claims = append(claims, provfile.ClaimOf(&list.Items[i]))
+	}
+	if self < 0 { // not in the index yet: base is as the reconcile read it
+		self = len(claims)
+		claims = append(claims, provfile.ClaimOf(base))
+	}
+	return policy.Decide(mac, claims).Verdicts[self], nil
 }
 
-// readSecrets reads every Secret the base and its handsets reference.
-func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, error) {
+// macPolicy is the MAC policy as the cache sees it now.
+func (r *DectBaseReconciler) macPolicy(ctx context.Context) (macpolicy.Policy, error) {
+	namespaces := provfile.NamespaceList()
+	// Read only, so the cache's objects are used as they are: every reconcile reads every
+	// namespace, and a deep copy would copy each one's managed fields.
+	if err := r.List(ctx, namespaces, client.UnsafeDisableDeepCopy); err != nil {
+		return macpolicy.Policy{}, fmt.Errorf("listing the namespaces: %w", err)
+	}
+	return provfile.MACPolicy(r.MACPolicy, namespaces.Items), nil
+}
+
+// readSecrets reads every Secret the base and its handsets reference and may use
+// (assemble.Consumable), and lists those that exist but may not be used, unread.
+func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, assemble.Refused, error) {
 	names := baseSecretNames(base)
 	for i := range handsets {
 		names = append(names, handsets[i].Spec.SIP.PasswordSecretRef.Name)
 	}
-	secrets := assemble.Secrets{}
+	secrets, refused := assemble.Secrets{}, assemble.Refused{}
 	for _, name := range names {
 		if _, done := secrets[name]; done {
 			continue
 		}
+		if _, done := refused[name]; done {
+			continue
+		}
+		key := types.NamespacedName{Namespace: base.Namespace, Name: name}
+		// The cache holds only Secrets labelled consumable, the data of no other.
 		var s corev1.Secret
-		err := r.Get(ctx, types.NamespacedName{Namespace: base.Namespace, Name: name}, &s)
+		err := r.Get(ctx, key, &s)
+		switch {
+		case err == nil:
+			if ok, why := assemble.Consumable(&s); !ok {
+				refused[name] = why
+				continue
+			}
+			secrets[name] = s.Data
+			continue
+		case !apierrors.IsNotFound(err):
+			return nil, nil, fmt.Errorf("reading Secret %s: %w", name, err)
+		case r.APIReader == nil:
+			continue
+		}
+		// Not in the cache: missing, or there without the label. Only its metadata is
+		// asked for, so that the data of a Secret that did not opt in never reaches the
+		// manager; this happens only while a reference is broken.
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		err = r.APIReader.Get(ctx, key, m)
 		switch {
 		case apierrors.IsNotFound(err):
 			continue
 		case err != nil:
-			return nil, fmt.Errorf("reading Secret %s: %w", name, err)
+			return nil, nil, fmt.Errorf("reading the metadata of Secret %s: %w", name, err)
 		}
-		secrets[name] = s.Data
+		ok, why := assemble.Consumable(m)
+		if ok {
+			// Created or labelled just now: the cache has yet to see it. Waited for
+			// rather than read around the cache.
+			return nil, nil, fmt.Errorf("Secret %s is labelled %s: %w", name, dectv1alpha1.LabelConsumable, errNotCachedYet)
+		}
+		refused[name] = why
 	}
-	return secrets, nil
+	return secrets, refused, nil
 }
 
+// errNotCachedYet: a Secret that may be used exists, but the cache does not hold it yet.
+var errNotCachedYet = errors.New("not in the cache yet")
+
 // SetupWithManager registers the reconciler: it runs for a base whenever the base, one of
-// its handsets, a Secret either references, one of its own objects, or another base with
-// the same MAC changes.
+// its handsets, a Secret either references, one of its own objects, another base with
+// the same MAC, or a namespace's MAC policy that concerns it changes. Secrets are watched
+// through the label-filtered cache: labelling a referenced Secret consumable adds it
+// there, which wakes the bases that refused it.
 func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&dectv1alpha1.DectBase{}).
@@ -254,6 +331,9 @@ func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&dectv1alpha1.Handset{}, handler.EnqueueRequestsFromMapFunc(baseOfHandset)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.basesReading)).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.basesSharingMAC)).
+		// Namespaces: metadata only (the annotation is all the policy reads), so that
+		// their spec and status are never cached.
+		Watches(&corev1.Namespace{}, r.policyChanges(), builder.OnlyMetadata).
 		Complete(r)
 }
 
@@ -301,6 +381,79 @@ func (r *DectBaseReconciler) basesSharingMAC(ctx context.Context, o client.Objec
 	var reqs []reconcile.Request
 	for _, b := range list.Items {
 		if b.UID != o.GetUID() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: b.Namespace, Name: b.Name}})
+		}
+	}
+	return reqs
+}
+
+// policyChanges wakes the bases a change of a namespace's annotation macpolicy.Annotation
+// concerns: those of the namespace (the annotation restricts them), and every base in any
+// namespace whose MAC the annotation lists, before or after the change (a reservation
+// takes a MAC from them, or gives it back), so that a MAC changes hands without a
+// restart. Other changes of a namespace wake nothing.
+func (r *DectBaseReconciler) policyChanges() handler.EventHandler {
+	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], ns string, values ...*string) {
+		var lists []macpolicy.List
+		for _, v := range values {
+			if v != nil {
+				l, _ := macpolicy.ParseList(*v) // what parses is what the policy reserves
+				lists = append(lists, l)
+			}
+		}
+		for _, req := range r.basesConcerned(ctx, ns, lists) {
+			q.Add(req)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if v := policyAnnotation(e.Object); v != nil {
+				enqueue(ctx, q, e.Object.GetName(), v)
+			}
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			before, after := policyAnnotation(e.ObjectOld), policyAnnotation(e.ObjectNew)
+			if (before == nil) != (after == nil) || (before != nil && *before != *after) {
+				enqueue(ctx, q, e.ObjectNew.GetName(), before, after)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if v := policyAnnotation(e.Object); v != nil {
+				enqueue(ctx, q, e.Object.GetName(), v)
+			}
+		},
+	}
+}
+
+// policyAnnotation is a namespace's annotation macpolicy.Annotation, nil when it has none.
+func policyAnnotation(o client.Object) *string {
+	if o == nil {
+		return nil
+	}
+	if v, ok := o.GetAnnotations()[macpolicy.Annotation]; ok {
+		return &v
+	}
+	return nil
+}
+
+// basesConcerned lists the bases in namespace ns and those whose MAC one of lists names.
+// Annotations change rarely, but at start-up every annotated namespace is an event: the
+// cache's bases are read without a copy.
+func (r *DectBaseReconciler) basesConcerned(ctx context.Context, ns string, lists []macpolicy.List) []reconcile.Request {
+	var all dectv1alpha1.DectBaseList
+	if err := r.List(ctx, &all, client.UnsafeDisableDeepCopy); err != nil {
+		logf.FromContext(ctx).Error(err, "listing the bases a MAC policy change concerns", "namespace", ns)
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, b := range all.Items {
+		concerned := b.Namespace == ns
+		if mac, err := gigaset.ParseMAC(b.Spec.MACAddress); err == nil {
+			for _, l := range lists {
+				concerned = concerned || l.Match(mac) >= 0
+			}
+		}
+		if concerned {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: b.Namespace, Name: b.Name}})
 		}
 	}

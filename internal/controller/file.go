@@ -46,13 +46,11 @@ func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *dectv1alp
 	case !apierrors.IsNotFound(err):
 		return nil, fmt.Errorf("reading the file's ConfigMap: %w", err)
 	}
-	var secret corev1.Secret
-	switch err := r.Get(ctx, types.NamespacedName{Namespace: base.Namespace, Name: provfile.SecretName(base.Name)}, &secret); {
-	case err == nil:
-		st.secret = &secret
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("reading the file's Secret: %w", err)
+	secret, err := r.ownSecret(ctx, base)
+	if err != nil {
+		return nil, err
 	}
+	st.secret = secret
 	if st.configMap == nil && st.secret == nil {
 		return st, nil
 	}
@@ -65,6 +63,36 @@ func (r *DectBaseReconciler) loadStoredFile(ctx context.Context, base *dectv1alp
 	}
 	st.file = f
 	return st, nil
+}
+
+// ownSecret reads the base's credentials Secret; nil when there is none. The cache holds
+// it, since it carries the consumable label (provfile.Encode). One it does not hold, the
+// label gone (written before the label existed, or removed by hand), is read directly
+// when the base controls it, so that it is taken back, its hash key and authentication
+// kept. A Secret of that name the base does not control did not opt in: only its
+// metadata is read, and it is taken over without its data counting as the record, as a
+// Secret written from scratch would be.
+func (r *DectBaseReconciler) ownSecret(ctx context.Context, base *dectv1alpha1.DectBase) (*corev1.Secret, error) {
+	key := types.NamespacedName{Namespace: base.Namespace, Name: provfile.SecretName(base.Name)}
+	var secret corev1.Secret
+	err := r.Get(ctx, key, &secret)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		if err = r.APIReader.Get(ctx, key, m); err == nil {
+			secret = corev1.Secret{ObjectMeta: m.ObjectMeta}
+			if metav1.IsControlledBy(m, base) {
+				err = r.APIReader.Get(ctx, key, &secret)
+			}
+		}
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the file's Secret: %w", err)
+	}
+	return &secret, nil
 }
 
 // keyOf is the base's hash key: the stored one, or a new random one for a new base.

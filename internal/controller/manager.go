@@ -3,6 +3,7 @@ package controller
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -15,8 +16,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
@@ -25,9 +29,13 @@ import (
 
 // Options configure the manager process.
 type Options struct {
-	MetricsAddr    string // "0" disables metrics
-	ProbeAddr      string // "0" disables probes
-	LeaderElection bool
+	MetricsAddr string // "0" disables metrics
+	// MetricsInsecure serves metrics over plain HTTP to anyone who reaches the port, for
+	// local runs only; by default they are served over HTTPS to authenticated clients
+	// allowed "get" on the path (MetricsOptions).
+	MetricsInsecure bool
+	ProbeAddr       string // "0" disables probes
+	LeaderElection  bool
 	// LeaderElectionNamespace is where the lease lives when running outside a cluster.
 	LeaderElectionNamespace string
 	// ServerURL is where devices reach the provisioning server; reported in status.
@@ -39,6 +47,9 @@ type Options struct {
 	StallAfter time.Duration
 	// Concurrency is how many bases are reconciled at once; 0 means 4.
 	Concurrency int
+	// MACPolicy is what a namespace without the annotation macpolicy.Annotation may
+	// declare (zero: macpolicy.FirstCome); give the provisioning server the same.
+	MACPolicy macpolicy.Mode
 	// FilesAddr, when set, is the loopback address where the manager serves the
 	// provisioning files to its sidecar and takes its deliveries (server.AddFeed), in
 	// every replica; DeliveryInterval is then the least time between two delivery
@@ -51,11 +62,46 @@ type Options struct {
 	ServerAdminURL string
 }
 
+// The metrics filter asks the API server who a scraper is and whether it may read the
+// path (TokenReview, SubjectAccessReview): a Prometheus needs a ClusterRole allowing
+// "get" on the nonResourceURLs it scrapes (config/rbac/metrics_reader_role.yaml).
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// MetricsOptions serves /metrics, and every handler added to the metrics server, over
+// HTTPS to authenticated and authorized clients only, as kubebuilder scaffolds: the
+// metrics name every base and namespace, which another tenant should not list. Without
+// a certificate in the default folder the server makes itself a self-signed one in
+// memory (nothing is written: the root filesystem is read-only). HTTP/2 is off
+// (CVE-2023-44487, CVE-2023-39325), as in kubebuilder's scaffold. insecure serves plain
+// HTTP to anyone, for a manager run on a workstation.
+func MetricsOptions(addr string, insecure bool) metricsserver.Options {
+	if insecure {
+		return metricsserver.Options{BindAddress: addr}
+	}
+	return metricsserver.Options{
+		BindAddress:    addr,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		TLSOpts:        []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+	}
+}
+
+// secretSelector selects the Secrets the manager lists, watches and holds: those that
+// opted in (dectv1alpha1.LabelConsumable), which include the operator's own credentials
+// Secrets (provfile.Encode labels them too, so that one selector covers both). No other
+// Secret's data ever reaches the process, and its memory does not grow with the
+// cluster's other Secrets. RBAC cannot grant by label: its rights cover every Secret,
+// and this selector, not RBAC, is what keeps the others out.
+func secretSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{dectv1alpha1.LabelConsumable: "true"})
+}
+
 // Run runs the manager process, the reconcilers, until ctx is done.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme.New(),
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 MetricsOptions(o.MetricsAddr, o.MetricsInsecure),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "dect-operator.provisioning.dect-operator.dev",
@@ -65,15 +111,22 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Controller: config.Controller{
 			MaxConcurrentReconciles: cmp.Or(o.Concurrency, 4),
 		},
-		// The manager reads only its own ConfigMaps: caching every ConfigMap of the
-		// cluster would make its memory grow with everything else running there.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})},
-		}},
+		Cache: cache.Options{
+			// The manager reads only its own ConfigMaps, and only the Secrets that
+			// secretSelector selects: caching every ConfigMap or Secret of the cluster
+			// would make its memory grow with everything else running there.
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})},
+				&corev1.Secret{}:    {Label: secretSelector()},
+			},
+			// Nothing reads managed fields, which are often larger than what they describe.
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	mgr.GetLogger().Info("MAC policy", "mode", cmp.Or(o.MACPolicy, macpolicy.FirstCome))
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering indexes: %w", err)
 	}
@@ -89,6 +142,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		ServerURL:  o.ServerURL,
 		Now:        o.Now,
 		StallAfter: o.StallAfter,
+		MACPolicy:  o.MACPolicy,
 	}
 	if err := base.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DectBase controller: %w", err)
@@ -108,7 +162,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 	}
 	if o.FilesAddr != "" {
-		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval}); err != nil {
+		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval, MACPolicy: o.MACPolicy}); err != nil {
 			return fmt.Errorf("setting up the feed to the provisioning server: %w", err)
 		}
 	}

@@ -23,7 +23,7 @@ import (
 // status.push. It returns when the scheduler wants to be asked again (zero: when
 // something changes).
 func (r *DectBaseReconciler) stepPush(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset,
-	st assemble.Statuses, secrets assemble.Secrets) (time.Time, error) {
+	st assemble.Statuses, secrets assemble.Secrets, refused assemble.Refused) (time.Time, error) {
 	key := client.ObjectKeyFromObject(base).String()
 	written := base.DeepCopy()
 	written.Status = st.Base
@@ -56,7 +56,7 @@ func (r *DectBaseReconciler) stepPush(ctx context.Context, base *dectv1alpha1.De
 		return time.Time{}, r.writeStatus(ctx, written, patched)
 	}
 
-	d, res := r.Pusher.Step(ctx, key, assemble.PushFacts(base, &st.Base), notifierFor(base.Spec.Push, secrets), target, now)
+	d, res := r.Pusher.Step(ctx, key, assemble.PushFacts(base, &st.Base), notifierFor(base.Spec.Push, secrets, refused), target, now)
 	out := assemble.PushStatus(&patched.Status, base.Generation, method, d, res, now)
 	if res != nil {
 		logf.FromContext(ctx).Info("push sent", "method", method, "reason", d.Reason,
@@ -72,10 +72,10 @@ func (r *DectBaseReconciler) stepPush(ctx context.Context, base *dectv1alpha1.De
 }
 
 // notifierFor builds the Notifier of a base's declared push method, with its
-// credentials from the Secrets already read. A missing Secret or key makes a notifier
-// that fails with that message, so the scheduler's backoff and the status apply to it
-// like to any failed push.
-func notifierFor(p *dectv1alpha1.Push, secrets assemble.Secrets) push.Notifier {
+// credentials from the Secrets already read. A missing or refused Secret or a missing key
+// makes a notifier that fails with that message, so the scheduler's backoff and the
+// status apply to it like to any failed push.
+func notifierFor(p *dectv1alpha1.Push, secrets assemble.Secrets, refused assemble.Refused) push.Notifier {
 	switch p.Method {
 	case dectv1alpha1.PushAsteriskAMI:
 		a := p.AsteriskAMI
@@ -83,6 +83,9 @@ func notifierFor(p *dectv1alpha1.Push, secrets assemble.Secrets) push.Notifier {
 			return unavailable{push.AsteriskAMI, "spec.push.asteriskAMI is not set"}
 		}
 		ref := a.CredentialsSecretRef.Name
+		if why, ok := refused[ref]; ok {
+			return unavailable{push.AsteriskAMI, why + " (spec.push.asteriskAMI.credentialsSecretRef)"}
+		}
 		user, okUser := secrets[ref]["username"]
 		secret, okSecret := secrets[ref]["secret"]
 		if !okUser || !okSecret {
@@ -99,6 +102,9 @@ func notifierFor(p *dectv1alpha1.Push, secrets assemble.Secrets) push.Notifier {
 			return unavailable{push.FreeSWITCH, "spec.push.freeSWITCH is not set"}
 		}
 		ref, key := f.PasswordSecretRef.Name, cmp.Or(f.PasswordSecretRef.Key, "password")
+		if why, ok := refused[ref]; ok {
+			return unavailable{push.FreeSWITCH, why + " (spec.push.freeSWITCH.passwordSecretRef)"}
+		}
 		password, ok := secrets[ref][key]
 		if !ok {
 			return unavailable{push.FreeSWITCH, fmt.Sprintf("Secret %s (spec.push.freeSWITCH.passwordSecretRef) is missing or lacks the key %s", ref, key)}

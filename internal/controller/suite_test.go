@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,6 +76,7 @@ var managerWrites atomic.Int64
 
 func countWrites(rt http.RoundTripper) http.RoundTripper {
 	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		recordSecretRequest(r)
 		switch r.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 			// Events are the record of what happened, not state: they do not count.
@@ -84,6 +86,29 @@ func countWrites(rt http.RoundTripper) http.RoundTripper {
 		}
 		return rt.RoundTrip(r)
 	})
+}
+
+// secretRequest is one request of the manager's for Secrets.
+type secretRequest struct {
+	method, path, query string
+	// metadataOnly tells that the manager asked for metadata alone (PartialObjectMetadata).
+	metadataOnly bool
+}
+
+// secretRequests are the manager's requests for Secrets since it started.
+var secretRequests struct {
+	sync.Mutex
+	list []secretRequest
+}
+
+func recordSecretRequest(r *http.Request) {
+	if !strings.Contains(r.URL.Path, "/secrets") {
+		return
+	}
+	secretRequests.Lock()
+	defer secretRequests.Unlock()
+	secretRequests.list = append(secretRequests.list, secretRequest{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery,
+		metadataOnly: strings.Contains(r.Header.Get("Accept"), "as=PartialObjectMetadata")})
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
@@ -131,9 +156,10 @@ func newHandset(ns, name, base, user, ipui string) *dectv1alpha1.Handset {
 	return testenv.ExampleHandset{Name: name, User: user, IPUI: ipui}.Handset(ns, base)
 }
 
+// newSecret is a Secret holding password, labelled so that the operator may use it.
 func newSecret(ns, name, password string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: testenv.Consumable()},
 		StringData: map[string]string{"password": password},
 	}
 }

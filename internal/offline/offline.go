@@ -81,6 +81,10 @@ type sealedSecret struct {
 	origin Origin
 	// keys the Secret will have, or nil when the input does not tell.
 	keys []string
+	// labels the Secret will have, and where the form declares them (e.g.
+	// "spec.template.metadata.labels"), for the consumable label.
+	labels   map[string]string
+	labelsAt string
 }
 
 func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
@@ -229,12 +233,14 @@ func (l *loader) document(origin Origin, doc []byte) []string {
 			"(encrypt only the data and stringData of Secrets, e.g. encrypted_regex: ^(data|stringData)$)", origin, kind))
 		return nil
 	case apiVersion == "v1" && kind == "Secret" && sops:
-		l.sealedSecret(origin, obj, "SOPS-encrypted", metadataOf(obj), dataKeys(obj, "data", "stringData"))
+		l.sealedSecret(origin, "SOPS-encrypted", metadataOf(obj), dataKeys(obj, "data", "stringData"), labelsAt(obj, "metadata"))
 		return nil
 	case apiVersion == "bitnami.com/v1alpha1" && kind == "SealedSecret":
 		meta := metadataOf(obj)
 		spec, _ := obj["spec"].(map[string]any)
 		keys := dataKeys(spec, "encryptedData")
+		// The controller gives the Secret the template's labels, not the SealedSecret's.
+		labels := labelsAt(obj, "spec", "template", "metadata")
 		if tmpl, ok := spec["template"].(map[string]any); ok {
 			// The controller names the Secret after the SealedSecret unless the template
 			// says otherwise, and adds the template's own data keys.
@@ -242,7 +248,7 @@ func (l *loader) document(origin Origin, doc []byte) []string {
 			meta.name, meta.namespace = cmp.Or(tm.name, meta.name), cmp.Or(tm.namespace, meta.namespace)
 			keys = append(keys, dataKeys(tmpl, "data")...)
 		}
-		l.sealedSecret(origin, obj, "a SealedSecret", meta, keys)
+		l.sealedSecret(origin, "a SealedSecret", meta, keys, labels)
 		return nil
 	case strings.HasPrefix(apiVersion, "external-secrets.io/") && kind == "ExternalSecret":
 		meta := metadataOf(obj)
@@ -263,7 +269,8 @@ func (l *loader) document(origin Origin, doc []byte) []string {
 		if _, any := spec["dataFrom"]; any {
 			keys = nil // dataFrom brings keys the manifest does not list
 		}
-		l.sealedSecret(origin, obj, "an ExternalSecret", meta, keys)
+		// External Secrets gives the Secret the target template's labels.
+		l.sealedSecret(origin, "an ExternalSecret", meta, keys, labelsAt(obj, "spec", "target", "template", "metadata"))
 		return nil
 	case apiVersion == dectv1alpha1.GroupVersion.String() && (kind == "DectBase" || kind == "Handset"),
 		apiVersion == "v1" && kind == "Secret":
@@ -304,7 +311,7 @@ func (l *loader) document(origin Origin, doc []byte) []string {
 	return nil
 }
 
-func (l *loader) sealedSecret(origin Origin, obj map[string]any, how string, meta objectMeta, keys []string) {
+func (l *loader) sealedSecret(origin Origin, how string, meta objectMeta, keys []string, labels declaredLabels) {
 	if meta.name == "" || isEncrypted(meta.name) || isEncrypted(meta.namespace) {
 		l.set.Notes = append(l.set.Notes, Note{origin.File, fmt.Sprintf("skipped %s without a readable name (document %d)", how, origin.Index)})
 		return
@@ -312,7 +319,7 @@ func (l *loader) sealedSecret(origin Origin, obj map[string]any, how string, met
 	ns := pick(meta.namespace, l.namespace)
 	if l.claim(origin, "Secret", ns, meta.name) {
 		slices.Sort(keys)
-		l.set.sealed[ns+"/"+meta.name] = sealedSecret{how: how, origin: origin, keys: slices.Compact(keys)}
+		l.set.sealed[ns+"/"+meta.name] = sealedSecret{how: how, origin: origin, keys: slices.Compact(keys), labels: labels.labels, labelsAt: labels.at}
 	}
 }
 
@@ -342,6 +349,28 @@ func (s *Set) noteOrphans() {
 }
 
 type objectMeta struct{ name, namespace string }
+
+// declaredLabels are the labels a form of Secret declares for the Secret, and where.
+type declaredLabels struct {
+	labels map[string]string
+	at     string
+}
+
+// labelsAt reads the labels of the metadata at path in obj.
+func labelsAt(obj map[string]any, path ...string) declaredLabels {
+	out := declaredLabels{at: strings.Join(path, ".") + ".labels", labels: map[string]string{}}
+	m := obj
+	for _, p := range path {
+		m, _ = m[p].(map[string]any)
+	}
+	labels, _ := m["labels"].(map[string]any)
+	for k, v := range labels {
+		if s, ok := v.(string); ok {
+			out.labels[k] = s
+		}
+	}
+	return out
+}
 
 func metadataOf(obj map[string]any) objectMeta {
 	m, _ := obj["metadata"].(map[string]any)
@@ -472,8 +501,8 @@ func Render(s *Set, now time.Time) ([]File, error) {
 			continue
 		}
 		macs[mac] = base.Namespace + "/" + base.Name
-		secrets, withheld := s.secretsFor(base, handsets)
-		res, err := assemble.Build(assemble.Input{Base: base, MAC: mac, Handsets: handsets, Secrets: secrets, Now: now, ServerURL: s.ServerURL})
+		secrets, refused, withheld := s.secretsFor(base, handsets)
+		res, err := assemble.Build(assemble.Input{Base: base, MAC: mac, Handsets: handsets, Secrets: secrets, Refused: refused, Now: now, ServerURL: s.ServerURL})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: DectBase %s: %w", where, base.Name, err))
 			continue
@@ -500,14 +529,28 @@ func Render(s *Set, now time.Time) ([]File, error) {
 // placeholder for each referenced key that the input declares without its value (or
 // does not declare at all: such Secrets are commonly created outside Git), and the list
 // of those. A key that a declared Secret is known not to have stays missing, so that it
-// is reported as the operator would report it.
-func (s *Set) secretsFor(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, []Withheld) {
-	secrets := assemble.Secrets{}
+// is reported as the operator would report it. A declared Secret (plain or sealed)
+// without the consumable label is refused, as the operator refuses it.
+func (s *Set) secretsFor(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset) (assemble.Secrets, assemble.Refused, []Withheld) {
+	secrets, refused := assemble.Secrets{}, assemble.Refused{}
 	plain := map[string]bool{}
 	for _, sec := range s.Secrets {
-		if sec.Namespace == base.Namespace {
-			secrets[sec.Name] = sec.Data
-			plain[sec.Name] = true
+		if sec.Namespace != base.Namespace {
+			continue
+		}
+		if why := s.refusal(&sec.ObjectMeta, "metadata.labels", s.origins[key("Secret", sec.Namespace, sec.Name)]); why != "" {
+			refused[sec.Name] = why
+			continue
+		}
+		secrets[sec.Name] = sec.Data
+		plain[sec.Name] = true
+	}
+	for k, sealed := range s.sealed {
+		if ns, name, _ := strings.Cut(k, "/"); ns == base.Namespace {
+			meta := &metav1.ObjectMeta{Namespace: ns, Name: name, Labels: sealed.labels}
+			if why := s.refusal(meta, sealed.labelsAt, sealed.origin); why != "" {
+				refused[name] = why
+			}
 		}
 	}
 	var withheld []Withheld
@@ -530,6 +573,9 @@ func (s *Set) secretsFor(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Ha
 	// values, or declares a Secret known to lack a key: the operator will report that, and
 	// so does Build.
 	withhold := func(object, what, name string, keys []string, placeholders ...string) {
+		if _, no := refused[name]; no {
+			return // reported by Build
+		}
 		reason, has := why(name)
 		if reason == "" || slices.ContainsFunc(keys, func(k string) bool { return !has(k) }) {
 			return
@@ -578,7 +624,23 @@ func (s *Set) secretsFor(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Ha
 	}
 	// The base first, then its handsets by name: the notes do not depend on read order.
 	slices.SortStableFunc(withheld, func(a, b Withheld) int { return cmp.Compare(a.Object, b.Object) })
-	return secrets, withheld
+	return secrets, refused, withheld
+}
+
+// refusal is why the operator would refuse a declared Secret (assemble.Consumable), with
+// where in the manifest to add the label; "" when it would use it. A label whose value
+// SOPS encrypted cannot be read: it is given the benefit of the doubt.
+func (s *Set) refusal(meta *metav1.ObjectMeta, labelsAt string, origin Origin) string {
+	ok, why := assemble.Consumable(meta)
+	v, labelled := meta.Labels[dectv1alpha1.LabelConsumable]
+	switch {
+	case ok, labelled && isEncrypted(v):
+		return ""
+	case v == "true": // refused for another reason than the label
+		return why
+	}
+	return fmt.Sprintf("Secret %s (%s) is not labelled %s: \"true\", so the operator will not use it: add the label to its %s",
+		meta.Name, origin, dectv1alpha1.LabelConsumable, labelsAt)
 }
 
 // Write stores each file as <dir>/<namespace>/<base>/<MAC>.xml (the ConfigMap's key).

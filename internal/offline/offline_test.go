@@ -150,6 +150,20 @@ func TestRenderRepositories(t *testing.T) {
 			err:   []string{"Handset hs-1013: SecretNotFound", `Secret sip-1013 has no key "password"`},
 		},
 		{
+			// The operator uses only Secrets labelled consumable: render refuses the others
+			// too, each with where its label goes, in whichever form it is declared.
+			name:  "Secrets without the consumable label",
+			paths: []string{"testdata/cases/not-consumable.yaml"},
+			err: []string{
+				"DectBase office: Secret web (testdata/cases/not-consumable.yaml (document 6)) is not labelled provisioning.dect-operator.dev/consumable: \"true\"",
+				"Handset plain: SecretNotConsumable: Secret sip-plain (testdata/cases/not-consumable.yaml (document 7)) is not labelled",
+				"Handset sops: SecretNotConsumable: Secret sip-sops",
+				"add the label to its metadata.labels",
+				"Handset sealed: SecretNotConsumable: Secret sip-sealed (testdata/cases/not-consumable.yaml (document 9)) is not labelled provisioning.dect-operator.dev/consumable: \"true\", so the operator will not use it: add the label to its spec.template.metadata.labels",
+				"Handset external: SecretNotConsumable: Secret sip-external (testdata/cases/not-consumable.yaml (document 10)) is not labelled provisioning.dect-operator.dev/consumable: \"true\", so the operator will not use it: add the label to its spec.target.template.metadata.labels",
+			},
+		},
+		{
 			name:  "a plain Secret lacking the key",
 			paths: []string{"testdata/cases/plain-lacks-key.yaml"},
 			err:   []string{"plain-lacks-key.yaml (document 2): Handset hs-1013: SecretNotFound"},

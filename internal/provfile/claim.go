@@ -1,36 +1,37 @@
 package provfile
 
 import (
-	"cmp"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 )
 
-// OlderFirst orders two DectBases that declare one MAC: the older object first, then by
-// namespace and name, so that the order is total. The manager and the provisioning
-// server both decide with it which base holds a MAC.
-func OlderFirst(a, b metav1.Object) int {
-	if c := a.GetCreationTimestamp().Compare(b.GetCreationTimestamp().Time); c != 0 {
-		return c
+// ClaimOf is a DectBase's claim on the MAC it declares, for macpolicy.Policy.Decide:
+// the manager and the provisioning server both decide with it which base holds a MAC.
+func ClaimOf(o metav1.Object) macpolicy.Claim {
+	return macpolicy.Claim{
+		Namespace: o.GetNamespace(), Name: o.GetName(),
+		Created: o.GetCreationTimestamp().Time, Deleting: !o.GetDeletionTimestamp().IsZero(),
 	}
-	return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
 }
 
-// MACHolder returns the DectBase that holds a MAC among the bases that declare it: the
-// oldest (OlderFirst) that is not being deleted; nil when every one is being deleted.
-func MACHolder[T any, PT interface {
-	*T
-	metav1.Object
-}](claims []T) PT {
-	var holder PT
-	for i := range claims {
-		c := PT(&claims[i])
-		if !c.GetDeletionTimestamp().IsZero() {
-			continue
-		}
-		if holder == nil || OlderFirst(c, holder) < 0 {
-			holder = c
+// MACPolicy is the cluster's MAC policy: mode, and the annotation macpolicy.Annotation
+// of every Namespace (metadata only) that has it.
+func MACPolicy(mode macpolicy.Mode, namespaces []metav1.PartialObjectMetadata) macpolicy.Policy {
+	annotations := map[string]string{}
+	for _, ns := range namespaces {
+		if v, ok := ns.Annotations[macpolicy.Annotation]; ok {
+			annotations[ns.Name] = v
 		}
 	}
-	return holder
+	return macpolicy.New(mode, annotations)
+}
+
+// NamespaceList is an empty list of Namespaces, metadata only, to List into: the
+// manager and the server cache Namespaces without their spec and status.
+func NamespaceList() *metav1.PartialObjectMetadataList {
+	l := &metav1.PartialObjectMetadataList{}
+	l.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "NamespaceList"})
+	return l
 }

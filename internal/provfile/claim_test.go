@@ -5,39 +5,49 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 )
 
-type claim struct{ metav1.ObjectMeta }
-
-func claimOf(ns, name string, created int64, deleting bool) claim {
-	c := claim{metav1.ObjectMeta{Namespace: ns, Name: name, CreationTimestamp: metav1.NewTime(time.Unix(created, 0))}}
-	if deleting {
-		now := metav1.Now()
-		c.DeletionTimestamp = &now
+func TestClaimOf(t *testing.T) {
+	now := metav1.Now()
+	created := metav1.NewTime(time.Unix(100, 0))
+	for _, tc := range []struct {
+		meta metav1.ObjectMeta
+		want macpolicy.Claim
+	}{
+		{metav1.ObjectMeta{Namespace: "a", Name: "office", CreationTimestamp: created},
+			macpolicy.Claim{Namespace: "a", Name: "office", Created: time.Unix(100, 0)}},
+		{metav1.ObjectMeta{Namespace: "a", Name: "office", CreationTimestamp: created, DeletionTimestamp: &now},
+			macpolicy.Claim{Namespace: "a", Name: "office", Created: time.Unix(100, 0), Deleting: true}},
+	} {
+		if got := ClaimOf(&tc.meta); got != tc.want {
+			t.Errorf("ClaimOf(%+v) = %+v, want %+v", tc.meta, got, tc.want)
+		}
 	}
-	return c
 }
 
-func TestMACHolderIsTheOldestClaimNotBeingDeleted(t *testing.T) {
+func TestMACPolicyReadsTheAnnotationOfEachNamespace(t *testing.T) {
+	ns := func(name string, annotations map[string]string) metav1.PartialObjectMetadata {
+		return metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations}}
+	}
+	p := MACPolicy(macpolicy.FirstCome, []metav1.PartialObjectMetadata{
+		ns("a", map[string]string{macpolicy.Annotation: "7C2F80CA21E4"}),
+		ns("b", map[string]string{"other": "7C2F80CA21E5"}),
+		ns("c", map[string]string{macpolicy.Annotation: ""}),
+	})
+	claims := func(ns string) []macpolicy.Claim { return []macpolicy.Claim{{Namespace: ns, Name: "x"}} }
 	for _, tc := range []struct {
-		name   string
-		claims []claim
-		want   string // namespace/name, "" for none
+		mac, ns string
+		want    macpolicy.Reason
 	}{
-		{"oldest wins", []claim{claimOf("b", "x", 200, false), claimOf("a", "y", 100, false)}, "a/y"},
-		{"ties by namespace then name", []claim{claimOf("b", "a", 100, false), claimOf("a", "z", 100, false), claimOf("a", "b", 100, false)}, "a/b"},
-		{"deleting claims never hold", []claim{claimOf("a", "old", 1, true), claimOf("b", "new", 200, false)}, "b/new"},
-		{"all deleting", []claim{claimOf("a", "old", 1, true)}, ""},
-		{"none", nil, ""},
+		{"7C2F80CA21E4", "a", ""},                   // listed for a
+		{"7C2F80CA21E4", "b", macpolicy.NotAllowed}, // reserved for a
+		{"7C2F80CA21E5", "b", ""},                   // another annotation is none of the policy's
+		{"7C2F80CA21E5", "c", macpolicy.NotAllowed}, // an empty annotation is present, listing nothing
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := ""
-			if h := MACHolder(tc.claims); h != nil {
-				got = h.Namespace + "/" + h.Name
-			}
-			if got != tc.want {
-				t.Errorf("MACHolder = %q, want %q", got, tc.want)
-			}
-		})
+		if got := p.Decide(tc.mac, claims(tc.ns)).Verdicts[0].Reason; got != tc.want {
+			t.Errorf("%s in %s: %q, want %q", tc.mac, tc.ns, got, tc.want)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 )
 
 // File is one base's provisioning file: what the manager stores and the provisioning
@@ -60,8 +62,14 @@ func Encode(f *File) (*corev1.ConfigMap, *corev1.Secret) {
 	labels := func() map[string]string {
 		return map[string]string{LabelFile: "true", LabelBase: f.Base, LabelManagedBy: ManagedBy}
 	}
+	secretLabels := labels()
+	// The manager caches only Secrets labelled consumable (one selector, so that no other
+	// Secret is held); its own carries the label to be among them. No DectBase or
+	// Handset may use it as an input all the same: a DectBase controls it
+	// (assemble.Consumable, rule 1).
+	secretLabels[dectv1alpha1.LabelConsumable] = "true"
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: SecretName(f.Base), Namespace: f.Namespace, Labels: labels()},
+		ObjectMeta: metav1.ObjectMeta{Name: SecretName(f.Base), Namespace: f.Namespace, Labels: secretLabels},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{key: f.Credentials, KeyHashKey: f.HashKey},
 	}
@@ -94,7 +102,7 @@ func Encode(f *File) (*corev1.ConfigMap, *corev1.Secret) {
 // people or tools added.
 func Owns(key string) bool {
 	switch key {
-	case LabelFile, LabelBase, LabelManagedBy, LabelRetained,
+	case LabelFile, LabelBase, LabelManagedBy, LabelRetained, dectv1alpha1.LabelConsumable,
 		AnnotationGeneration, AnnotationHash, AnnotationRenderedAt, AnnotationBaseCreated,
 		AnnotationAllowedSources, AnnotationHoldUntil:
 		return true

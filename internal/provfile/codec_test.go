@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 )
 
 func sample() *File {
@@ -161,5 +163,18 @@ func TestOwnsEveryKeyEncodeWrites(t *testing.T) {
 	}
 	if Owns("argocd.argoproj.io/instance") || Owns("team") {
 		t.Error("Owns claims keys others add")
+	}
+}
+
+// The manager caches only Secrets labelled consumable: the Secret Encode writes must be
+// one of them, or the manager would not see its own record. The ConfigMap needs no such
+// label, and carries none.
+func TestEncodedSecretIsInTheManagersCache(t *testing.T) {
+	cm, sec := Encode(sample())
+	if sec.Labels[dectv1alpha1.LabelConsumable] != "true" {
+		t.Errorf("Secret labels %v lack %s=true", sec.Labels, dectv1alpha1.LabelConsumable)
+	}
+	if _, ok := cm.Labels[dectv1alpha1.LabelConsumable]; ok {
+		t.Errorf("ConfigMap labels %v carry %s", cm.Labels, dectv1alpha1.LabelConsumable)
 	}
 }

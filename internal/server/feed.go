@@ -11,6 +11,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/dect-operator/dect-operator/internal/feed"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 )
 
 // FeedOptions configure the manager's end of the feed to its sidecar.
@@ -20,6 +21,9 @@ type FeedOptions struct {
 	// DeliveryInterval is Recorder.MinInterval: the least time between two delivery
 	// records of one base that was served the same file; 0 means one minute.
 	DeliveryInterval time.Duration
+	// MACPolicy is the manager's --mac-policy: the Source serves a MAC's file only for
+	// the base the reconcilers render it for.
+	MACPolicy macpolicy.Mode
 }
 
 // AddFeed adds to the manager process what its provisioning-server sidecar would
@@ -39,6 +43,7 @@ func AddFeed(mgr manager.Manager, o FeedOptions) error {
 		return err
 	}
 	source := NewSource(mgr.GetCache(), pub, log)
+	source.MACPolicy = o.MACPolicy
 	if err := ctrlmetrics.Registry.Register(source.Refused); err != nil {
 		return err
 	}

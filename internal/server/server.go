@@ -24,6 +24,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,6 +36,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/certreload"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
 	"github.com/dect-operator/dect-operator/internal/scheme"
@@ -65,6 +67,10 @@ type Options struct {
 	// TLSAddr, when set, serves HTTPS there too, with the certificate and key in
 	// TLSCertFile and TLSKeyFile, reloaded when they change (a cert-manager Secret).
 	TLSAddr, TLSCertFile, TLSKeyFile string
+	// MACPolicy must be the manager's: what a namespace without the annotation
+	// macpolicy.Annotation may declare (zero: macpolicy.FirstCome). Run only: in the
+	// sidecar mode the manager applies its own.
+	MACPolicy macpolicy.Mode
 	// FilesFrom is the manager's feed (RunSidecar only), e.g. http://127.0.0.1:8090.
 	FilesFrom string
 }
@@ -101,6 +107,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 
 	store := provserver.NewStore()
 	source := NewSource(mgr.GetCache(), StoreSink(store), log)
+	source.MACPolicy = o.MACPolicy
+	log.Info("MAC policy", "mode", source.MACPolicy)
 	if err := ctrlmetrics.Registry.Register(source.Refused); err != nil {
 		return err
 	}
@@ -227,6 +235,23 @@ func specOnly(o any) (any, error) {
 		b.ManagedFields = nil
 	}
 	return o, nil
+}
+
+func namespaceMetadata() *metav1.PartialObjectMetadata {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	return ns
+}
+
+// policyAnnotation tells a namespace's annotation macpolicy.Annotation, with whether it
+// has one at all.
+func policyAnnotation(o any) string {
+	if m, ok := o.(metav1.Object); ok {
+		if v, ok := m.GetAnnotations()[macpolicy.Annotation]; ok {
+			return "set:" + v
+		}
+	}
+	return "unset"
 }
 
 // runnable is a manager Runnable that runs in every replica, leader or not.

@@ -17,6 +17,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
 )
@@ -34,14 +35,18 @@ import (
 // Only the operator speaks for a device: a labelled ConfigMap or Secret is served only
 // when a live DectBase in its namespace controller-owns it (kind, name and UID), it bears
 // that base's object name, the ConfigMap's file is named after that base's MAC, and that
-// base holds the MAC (provfile.MACHolder, the manager's rule). Anything else is refused:
-// counted by reason in Refused, logged once per object version, never served.
+// base holds the MAC under the cluster's MAC policy (macpolicy.Policy.Decide, the
+// manager's rule). Anything else is refused: counted by reason in Refused, logged once
+// per object version, never served.
 type Source struct {
-	Reader client.Reader // a cache of the labelled objects and the DectBases
+	Reader client.Reader // a cache of the labelled objects, the DectBases, the Namespaces
 	Sink   Sink
 	Log    logr.Logger
 	// Refused counts the labelled objects refused, once per object version, by reason.
 	Refused *prometheus.CounterVec
+	// MACPolicy must be the manager's --mac-policy: the server serves a MAC's file only
+	// for the base the manager renders it for.
+	MACPolicy macpolicy.Mode
 
 	kick chan struct{}
 
@@ -67,6 +72,10 @@ const (
 	RefusedKey = "key"
 	// RefusedNotHolder: the owner does not hold its MAC (an older DectBase declares it).
 	RefusedNotHolder = "not-holder"
+	// RefusedNotAllowed: the MAC policy refuses the owner's namespace its MAC (another
+	// namespace reserves it, its own annotation does not list it or does not parse, or
+	// allow-list mode and no annotation).
+	RefusedNotAllowed = "not-allowed"
 )
 
 // NewRefusedCounter returns the counter of refused objects, for Source.Refused.
@@ -123,8 +132,8 @@ func (s *Source) Changed() {
 }
 
 // Attach calls Changed on every change of a watched object in c: a ConfigMap or Secret
-// that carries the file label (before or after the change), and a DectBase whose MAC,
-// existence or deletion changed. The manager's cache holds every Secret the reconcilers
+// that carries the file label (before or after the change), a DectBase whose MAC,
+// existence or deletion changed, and a Namespace's MAC policy annotation. The manager's cache holds every Secret the reconcilers
 // read and every DectBase's status, which the Source never looks at: those changes do not
 // rebuild.
 func (s *Source) Attach(ctx context.Context, c cache.Cache) error {
@@ -156,7 +165,22 @@ func (s *Source) Attach(ctx context.Context, c cache.Cache) error {
 			return err
 		}
 	}
-	return nil
+	// Namespaces, metadata only: their annotation macpolicy.Annotation is the MAC policy.
+	// Only a change of it rebuilds.
+	nsInformer, err := c.GetInformer(ctx, namespaceMetadata())
+	if err != nil {
+		return err
+	}
+	_, err = nsInformer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { s.Changed() },
+		UpdateFunc: func(before, after any) {
+			if policyAnnotation(before) != policyAnnotation(after) {
+				s.Changed()
+			}
+		},
+		DeleteFunc: func(any) { s.Changed() },
+	})
+	return err
 }
 
 // rebuilds tells whether an informer's event can change what a Source builds: the add
@@ -241,7 +265,12 @@ func (s *Source) rebuild(ctx context.Context) {
 		s.Log.Error(err, "listing provisioning Secrets; keeping the files served so far")
 		return
 	}
-	c := newClaims(bases.Items)
+	namespaces := provfile.NamespaceList()
+	if err := s.Reader.List(ctx, namespaces); err != nil {
+		s.Log.Error(err, "listing namespaces; keeping the files served so far")
+		return
+	}
+	c := newClaims(provfile.MACPolicy(s.MACPolicy, namespaces.Items), bases.Items)
 	seen := map[string]bool{}
 	secretOf := map[string]*corev1.Secret{} // by the owning base's namespace/name
 	for i := range secrets.Items {
@@ -348,11 +377,14 @@ type claims struct {
 	byName map[string]*dectv1alpha1.DectBase
 	holder map[string]*dectv1alpha1.DectBase // by canonical MAC
 	mac    map[string]string                 // canonical MAC by namespace/name
+	// refusal is why the policy refuses a base its MAC, by namespace/name.
+	refusal map[string]macpolicy.Reason
 }
 
-func newClaims(bases []dectv1alpha1.DectBase) claims {
-	c := claims{byName: map[string]*dectv1alpha1.DectBase{}, holder: map[string]*dectv1alpha1.DectBase{}, mac: map[string]string{}}
-	byMAC := map[string][]dectv1alpha1.DectBase{}
+func newClaims(policy macpolicy.Policy, bases []dectv1alpha1.DectBase) claims {
+	c := claims{byName: map[string]*dectv1alpha1.DectBase{}, holder: map[string]*dectv1alpha1.DectBase{},
+		mac: map[string]string{}, refusal: map[string]macpolicy.Reason{}}
+	byMAC := map[string][]*dectv1alpha1.DectBase{}
 	for i := range bases {
 		b := &bases[i]
 		c.byName[b.Namespace+"/"+b.Name] = b
@@ -361,16 +393,24 @@ func newClaims(bases []dectv1alpha1.DectBase) claims {
 			continue
 		}
 		c.mac[b.Namespace+"/"+b.Name] = mac
-		byMAC[mac] = append(byMAC[mac], *b)
+		byMAC[mac] = append(byMAC[mac], b)
 	}
 	for mac, list := range byMAC {
-		h := provfile.MACHolder(list)
-		if h == nil {
-			// Every claim is being deleted: the oldest keeps its file until it is gone.
-			oldest := slices.MinFunc(list, func(a, b dectv1alpha1.DectBase) int { return provfile.OlderFirst(&a, &b) })
-			h = &oldest
+		cl := make([]macpolicy.Claim, len(list))
+		for i, b := range list {
+			cl[i] = provfile.ClaimOf(b)
 		}
-		c.holder[mac] = c.byName[h.Namespace+"/"+h.Name]
+		// When every claim is being deleted, the oldest the policy allows keeps its
+		// file until it is gone (rule 6).
+		d := policy.Decide(mac, cl)
+		if d.Holder >= 0 {
+			c.holder[mac] = list[d.Holder]
+		}
+		for i, b := range list {
+			if r := d.Verdicts[i].Reason; r != "" {
+				c.refusal[b.Namespace+"/"+b.Name] = r
+			}
+		}
 	}
 	return c
 }
@@ -401,6 +441,9 @@ func (c claims) holds(base *dectv1alpha1.DectBase, f *provfile.File) string {
 		return RefusedKey
 	}
 	if h := c.holder[mac]; h == nil || h.UID != base.UID {
+		if r := c.refusal[base.Namespace+"/"+base.Name]; r != "" && r != macpolicy.DuplicateMAC {
+			return RefusedNotAllowed
+		}
 		return RefusedNotHolder
 	}
 	return ""

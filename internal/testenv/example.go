@@ -29,6 +29,10 @@ func DisplayName(user string) string { return "N720_" + user }
 // SecretName is the name of the Secret that holds user's password.
 func SecretName(user string) string { return "sip-" + user }
 
+// Consumable is the label a Secret needs for DectBases and Handsets to use it
+// (dectv1alpha1.LabelConsumable), as a fresh map to put in its metadata.
+func Consumable() map[string]string { return map[string]string{dectv1alpha1.LabelConsumable: "true"} }
+
 // Handset is the Handset object of h on base, in namespace ns.
 func (h ExampleHandset) Handset(ns, base string) *dectv1alpha1.Handset {
 	return &dectv1alpha1.Handset{
@@ -46,10 +50,11 @@ func (h ExampleHandset) Handset(ns, base string) *dectv1alpha1.Handset {
 	}
 }
 
-// Secret is the Secret that holds h's SIP password, in namespace ns.
+// Secret is the Secret that holds h's SIP password, in namespace ns, labelled so that
+// the operator may use it.
 func (h ExampleHandset) Secret(ns string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: SecretName(h.User)},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: SecretName(h.User), Labels: Consumable()},
 		StringData: map[string]string{"password": Password(h.User)},
 	}
 }

@@ -296,7 +296,8 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 	// reads; see TestSubcommandsAcceptKubeconfigFlag for the --kubeconfig flag.
 	clusterEnv := append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
 	managerArgs := []string{"manager",
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[3]), "--health-probe-bind-address=0",
+		// Plain HTTP, for the tests to scrape: in the Pod it is HTTPS for authorized clients.
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[3]), "--metrics-insecure", "--health-probe-bind-address=0",
 		"--server-url=" + r.ServerURL,
 	}
 	if leaderElect {

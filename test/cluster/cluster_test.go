@@ -129,10 +129,12 @@ func TestOperatorOnARealNode(t *testing.T) {
 		t.Errorf("namespace %s: Pod Security enforce label = %v, want restricted", operatorNS, got)
 	}
 	k.run("-n", operatorNS, "rollout", "status", "deployment/dect-operator", "--timeout=5m")
-	pod := readyPod(t, k)
+	pods := readyPods(t, k)
 	checkProbes(t, k, 0)
 	tm.done("kubectl apply -k (config/default) until both containers Ready")
-	t.Logf("pod %s: both containers Ready under Pod Security %q", pod, "restricted")
+	t.Logf("pods %s: both containers Ready under Pod Security %q", strings.Join(pods, ", "), "restricted")
+	checkMetricsNeedAToken(t, k)
+	tm.done("metrics: 401 without a token, 200 with the metrics-reader role")
 	// The namespace really enforces restricted: a Pod that only meets "baseline" (no
 	// securityContext at all) is refused.
 	baseline := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"baseline","namespace":%q},
@@ -147,9 +149,9 @@ func TestOperatorOnARealNode(t *testing.T) {
 	k.run("apply", "-n", samplesNS, "-k", filepath.Join(root, "config", "samples"))
 	username, password := "n720-office", rand.Text()
 	// The credentials configured on the device, in the Secret the sample's comment
-	// describes; sent on standard input so that the password is in no command line.
-	authSecret := fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"office-provisioning-auth"},
-		"stringData":{"username":%q,"password":%q}}`, username, password)
+	// describes (labelled so that the operator may use it); sent on standard input so that the password is in no command line.
+	authSecret := fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"office-provisioning-auth",
+		"labels":{"provisioning.dect-operator.dev/consumable":"true"}},"stringData":{"username":%q,"password":%q}}`, username, password)
 	k.stdin([]byte(authSecret), "apply", "-n", samplesNS, "-f", "-")
 	k.run("-n", samplesNS, "patch", "dectbase", "office", "--type=merge",
 		"-p", `{"spec":{"provisioning":{"authSecretRef":{"name":"office-provisioning-auth"}}}}`)
@@ -186,9 +188,11 @@ func TestOperatorOnARealNode(t *testing.T) {
 	t.Logf("Delivered=True on dectbase/office and on %d Handsets", len(sampleHandsets))
 	tm.done("device fetch through the ClusterIP Service, Delivered")
 
-	// ---- kill the manager container --------------------------------------------------
+	// ---- kill the leading manager container --------------------------------------------
 	before := snapshot(k)
 	leaseBefore := lease(k)
+	// controller-runtime's holder identity is <pod name>_<uuid>.
+	pod, _, _ := strings.Cut(leaseBefore, "_")
 	p := startPoller(ctx, dev, 200*time.Millisecond, viaClusterIP)
 	containerID := strings.TrimPrefix(k.run("-n", operatorNS, "get", "pod", pod, "-o",
 		`jsonpath={.status.containerStatuses[?(@.name=="manager")].containerID}`), "containerd://")
@@ -202,7 +206,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, "the restarted manager takes the lease", 2*time.Minute, func() error {
+	eventually(t, "another manager takes the lease", 2*time.Minute, func() error {
 		if now := lease(k); now == leaseBefore || now == "" {
 			return fmt.Errorf("lease still held by %q", now)
 		}
@@ -217,7 +221,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 		t.Errorf("the restarted manager changed what was correct:\nbefore %s\nafter  %s", before, after)
 	}
 	ok, failed, failures := p.counts()
-	t.Logf("manager killed: lease %s -> %s; fetches while it restarted: %d ok, %d failed; rendered objects unchanged", leaseBefore, lease(k), ok, failed)
+	t.Logf("leading manager killed: lease %s -> %s; fetches while it restarted: %d ok, %d failed; rendered objects unchanged", leaseBefore, lease(k), ok, failed)
 	if failed > 0 || ok == 0 {
 		t.Errorf("the server did not keep serving while the manager restarted: %d ok, %d failed:\n%s", ok, failed, strings.Join(failures, "\n"))
 	}
@@ -254,7 +258,7 @@ func TestOperatorOnARealNode(t *testing.T) {
 	k.run("-n", operatorNS, "rollout", "restart", "deployment/dect-operator")
 	k.run("-n", operatorNS, "rollout", "status", "deployment/dect-operator", "--timeout=5m")
 	eventually(t, "the old pod gone", 2*time.Minute, func() error {
-		if names := k.run("-n", operatorNS, "get", "pods", "-o", "name"); strings.Count(names, "pod/") != 1 {
+		if names := k.run("-n", operatorNS, "get", "pods", "-o", "name"); strings.Count(names, "pod/") != replicas {
 			return fmt.Errorf("pods: %s", names)
 		}
 		return nil
@@ -348,29 +352,35 @@ func checkImage(t *testing.T, ctx context.Context, root string, env []string) {
 	t.Logf("image %s: %s bytes, files %s; starts read-only as user 65532 without capabilities", testImage, strings.TrimSpace(size), strings.Join(contents, " "))
 }
 
-// readyPod waits until the operator's one Pod has both containers Ready and returns
-// its name.
-func readyPod(t *testing.T, k *kubectl) string {
+// replicas is the operator's Pod count in config/default.
+const replicas = 2
+
+// readyPods waits until the operator's Pods, all of them, have both containers Ready
+// and returns their names.
+func readyPods(t *testing.T, k *kubectl) []string {
 	t.Helper()
-	var name string
-	eventually(t, "one operator Pod with both containers Ready", 3*time.Minute, func() error {
+	var names []string
+	eventually(t, fmt.Sprintf("%d operator Pods with both containers Ready", replicas), 3*time.Minute, func() error {
 		out, err := k.try("-n", operatorNS, "get", "pods", "-l", "app.kubernetes.io/name=dect-operator", "-o",
 			`jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp} {range .status.containerStatuses[*]}{.name}={.ready} {end}{"\n"}{end}`)
 		if err != nil {
 			return err
 		}
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 1 {
+		if len(lines) != replicas {
 			return fmt.Errorf("pods: %q", out)
 		}
-		f := strings.Fields(lines[0])
-		if len(f) != 3 || !strings.Contains(lines[0], "manager=true") || !strings.Contains(lines[0], "serve=true") {
-			return fmt.Errorf("pod: %q", lines[0])
+		names = names[:0]
+		for _, line := range lines {
+			f := strings.Fields(line)
+			if len(f) != 3 || !strings.Contains(line, "manager=true") || !strings.Contains(line, "serve=true") {
+				return fmt.Errorf("pod: %q", line)
+			}
+			names = append(names, f[0])
 		}
-		name = f[0]
 		return nil
 	})
-	return name
+	return names
 }
 
 // checkDevice checks that the simulated device holds the three sample accounts with
@@ -451,7 +461,7 @@ func checkProbes(t *testing.T, k *kubectl, restartsCaused int) {
 func checkLogs(t *testing.T, k *kubectl) {
 	t.Helper()
 	for _, c := range []string{"manager", "serve"} {
-		out, err := k.try("-n", operatorNS, "logs", "deployment/dect-operator", "-c", c)
+		out, err := k.try("-n", operatorNS, "logs", "-l", "app.kubernetes.io/name=dect-operator", "-c", c, "--tail=-1", "--prefix")
 		if err != nil {
 			t.Errorf("logs of %s: %v", c, err)
 			continue

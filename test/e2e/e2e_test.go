@@ -18,6 +18,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // The end-to-end scenarios. Those that stop a process or the API server run alone, first;
@@ -216,7 +217,7 @@ func TestDeleteHandset(t *testing.T) {
 func TestManagerKilledWhileReconciling(t *testing.T) {
 	sc := begin(t)
 	mac, macID := sc.declareBase("office", nil)
-	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw-shared"}})
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared", Labels: testenv.Consumable()}, StringData: map[string]string{"password": "pw-shared"}})
 	b := sc.waitBase("office", "Ready", settle, func(b *dectv1alpha1.DectBase) error {
 		if b.Status.Document == nil {
 			return errors.New("no document yet")
@@ -653,7 +654,7 @@ func TestGitOpsReplaysKeepSlots(t *testing.T) {
 	sc := begin(t)
 	mac, macID := sc.declareBase("office", nil)
 	layout := map[string]int32{"h1": 0, "h2": 3, "h3": 2, "h4": 1, "h5": 4}
-	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw"}})
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared", Labels: testenv.Consumable()}, StringData: map[string]string{"password": "pw"}})
 	handset := func(ns, name string, slot *int32) *dectv1alpha1.Handset {
 		h := withSecret(handsetDef{Name: name, User: "10" + name[1:]}.Handset(ns, "office"), "sip-shared")
 		h.Spec.Slot = slot
@@ -762,7 +763,7 @@ func TestGitOpsReplaysKeepSlots(t *testing.T) {
 	}
 	rebuilt := begin(t)
 	rebuilt.declareBase("office", nil)
-	rebuilt.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: rebuilt.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw"}})
+	rebuilt.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: rebuilt.ns, Name: "sip-shared", Labels: testenv.Consumable()}, StringData: map[string]string{"password": "pw"}})
 	for _, name := range []string{"h5", "h4", "h3", "h2", "h1"} {
 		slot := pins[name]
 		rebuilt.create(handset(rebuilt.ns, name, &slot))

@@ -147,7 +147,7 @@ func (sc *scenario) declareBase(name string, adjust func(*dectv1alpha1.DectBase)
 	mac = fmt.Sprintf("7C2F80E2%04X", n)
 	macID = fmt.Sprintf("%s-E%03d", mac, n)
 	sc.create(&corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: name + "-device-auth"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: name + "-device-auth", Labels: testenv.Consumable()},
 		StringData: map[string]string{"macID": macID},
 	})
 	b := &dectv1alpha1.DectBase{

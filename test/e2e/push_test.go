@@ -19,6 +19,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/simulator"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // The push scenarios: the device's own timer is 6 hours, so every delivery within the
@@ -200,7 +201,7 @@ func TestPushDebouncesABurst(t *testing.T) {
 	dev := sc.bootstrapPushed(nil, directPush)
 	notifiesBefore := dev.sip.Counts().Notifies
 
-	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared"}, StringData: map[string]string{"password": "pw-shared"}})
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "sip-shared", Labels: testenv.Consumable()}, StringData: map[string]string{"password": "pw-shared"}})
 	const n = 99
 	handsets := make([]handsetDef, n)
 	for i := range handsets {
@@ -250,7 +251,7 @@ func TestPushFailureReportedWithBackoff(t *testing.T) {
 	sc := begin(t)
 	closed := closedPort(t)
 	const amiSecret = "s3cret-never-shown"
-	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "ami"},
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "ami", Labels: testenv.Consumable()},
 		StringData: map[string]string{"username": "provd", "secret": amiSecret}})
 	dev := sc.bootstrapPushed(nil, func(int) *dectv1alpha1.Push {
 		return &dectv1alpha1.Push{Method: dectv1alpha1.PushAsteriskAMI, AsteriskAMI: &dectv1alpha1.AsteriskAMIPush{
@@ -347,7 +348,7 @@ func TestPushWithAWrongAMISecret(t *testing.T) {
 	sc := begin(t)
 	const amiSecret = "wrong-s3cret-never-shown"
 	addr := refusingAMI(t)
-	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "ami"},
+	sc.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "ami", Labels: testenv.Consumable()},
 		StringData: map[string]string{"username": "provd", "secret": amiSecret}})
 	sc.bootstrapPushed(nil, func(int) *dectv1alpha1.Push {
 		return &dectv1alpha1.Push{Method: dectv1alpha1.PushAsteriskAMI, AsteriskAMI: &dectv1alpha1.AsteriskAMIPush{

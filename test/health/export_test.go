@@ -130,7 +130,9 @@ func exportFixtures(t *testing.T) map[string][]byte {
 	const mac, macID = "7C2F80CA21E4", "7C2F80CA21E4-E001"
 	// Objects the operator has not seen yet: created while the manager is stopped.
 	x.stopManager()
-	x.create(&corev1.Secret{ObjectMeta: x.meta("office-device-auth"), StringData: map[string]string{"macID": macID}})
+	auth := x.meta("office-device-auth")
+	auth.Labels = testenv.Consumable()
+	x.create(&corev1.Secret{ObjectMeta: auth, StringData: map[string]string{"macID": macID}})
 	x.create(&dectv1alpha1.DectBase{ObjectMeta: x.meta("office"), Spec: dectv1alpha1.DectBaseSpec{
 		MACAddress:   mac,
 		SIP:          &dectv1alpha1.SIPProvider{Domain: "pbx.example.com"},

@@ -20,6 +20,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -242,12 +243,14 @@ func testDefault(t *testing.T) {
 	slices.Sort(names)
 	want := []string{
 		"ClusterRole dect-operator",
+		"ClusterRole dect-operator-metrics-reader",
 		"ClusterRoleBinding dect-operator",
 		"CustomResourceDefinition dectbases.provisioning.dect-operator.dev",
 		"CustomResourceDefinition handsets.provisioning.dect-operator.dev",
 		"Deployment dect-system/dect-operator",
 		"Namespace dect-system",
 		"NetworkPolicy dect-system/dect-operator",
+		"PodDisruptionBudget dect-system/dect-operator",
 		"Role dect-system/dect-operator-leader-election",
 		"RoleBinding dect-system/dect-operator-leader-election",
 		"Service dect-system/dect-operator-metrics",
@@ -266,10 +269,12 @@ func testDefault(t *testing.T) {
 	dep := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-operator"))
 	t.Run("deployment", func(t *testing.T) { checkDeployment(t, dep) })
 	t.Run("credentials", func(t *testing.T) { checkCredentials(t, dep) })
+	t.Run("replicas", func(t *testing.T) { checkReplicas(t, objs, dep) })
 	t.Run("services", func(t *testing.T) { checkServices(t, objs, dep) })
 	t.Run("server URL", func(t *testing.T) { checkServerURL(t, dep, "http://dect-provisioning.dect-system.svc/") })
 	t.Run("bindings", func(t *testing.T) { checkBindings(t, objs) })
 	t.Run("rbac", checkAccess)
+	t.Run("rbac deny-list", func(t *testing.T) { checkDenyList(t, objs) })
 	t.Run("pod security", func(t *testing.T) { checkPodSecurity(t, dep) })
 	t.Run("network policy", func(t *testing.T) { checkNetworkPolicy(t, objs, dep) })
 
@@ -399,7 +404,7 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 				t.Errorf("%s: %s request %s is above its limit %s", c.Name, res, req.String(), lim.String())
 			}
 		}
-		for what, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		for what, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 			if p == nil || p.HTTPGet == nil {
 				t.Errorf("%s: no HTTP %s probe", c.Name, what)
 				continue
@@ -407,6 +412,9 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 			if !hasPort(c, p.HTTPGet.Port) {
 				t.Errorf("%s: %s probe port %s is not a port of the container", c.Name, what, p.HTTPGet.Port.String())
 			}
+		}
+		if c.StartupProbe != nil && c.StartupProbe.HTTPGet != nil && c.StartupProbe.HTTPGet.Path != "/healthz" {
+			t.Errorf("%s: startup probe path %q, want /healthz (liveness waits for it)", c.Name, c.StartupProbe.HTTPGet.Path)
 		}
 		if c.LivenessProbe != nil && c.LivenessProbe.HTTPGet != nil && c.LivenessProbe.HTTPGet.Path != "/healthz" {
 			t.Errorf("%s: liveness probe path %q, want /healthz", c.Name, c.LivenessProbe.HTTPGet.Path)
@@ -417,12 +425,12 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	}
 
 	wantArgs := map[string][]string{
-		"manager": {"manager", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)",
+		"manager": {"manager", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)",
 			"--files-addr=127.0.0.1:8090", "--server-admin-url=http://127.0.0.1:8082"},
 		"serve": {"serve", "--addr=:8088", "--files-from=http://127.0.0.1:8090", "--metrics-addr=127.0.0.1:8082", "--probe-addr=:8083"},
 	}
 	// The server's metrics port is bound to loopback, so the Pod does not name it.
-	wantPorts := map[string][]int32{"manager": {8080, 8081}, "serve": {8088, 8083}}
+	wantPorts := map[string][]int32{"manager": {8443, 8081}, "serve": {8088, 8083}}
 	for _, c := range spec.Containers {
 		if !slices.Equal(c.Args, wantArgs[c.Name]) {
 			t.Errorf("%s: args = %q, want %q", c.Name, c.Args, wantArgs[c.Name])
@@ -496,6 +504,34 @@ func checkCredentials(t *testing.T, dep *appsv1.Deployment) {
 	}
 }
 
+// checkReplicas: two pods, a rollout that never has fewer Ready pods than wanted, and a
+// PodDisruptionBudget over the same pods that lets a drain take one at a time.
+func checkReplicas(t *testing.T, objs []*unstructured.Unstructured, dep *appsv1.Deployment) {
+	if dep.Spec.Replicas == nil || *dep.Spec.Replicas < 2 {
+		t.Errorf("replicas = %v, want at least 2", dep.Spec.Replicas)
+	}
+	ru := dep.Spec.Strategy.RollingUpdate
+	if dep.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
+		t.Errorf("strategy = %+v, want RollingUpdate with maxUnavailable 0", dep.Spec.Strategy)
+	}
+	pdb := convert[policyv1.PodDisruptionBudget](t, find(objs, "PodDisruptionBudget", "dect-operator"))
+	sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
+		t.Errorf("the PodDisruptionBudget's selector %s does not select the pods (%v)", sel, dep.Spec.Template.Labels)
+	}
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() < 1 || pdb.Spec.MinAvailable.IntValue() >= int(*dep.Spec.Replicas) {
+		t.Errorf("minAvailable = %v, want at least 1 and fewer than the replicas (a drain must be able to proceed)", pdb.Spec.MinAvailable)
+	}
+	for _, c := range dep.Spec.Template.Spec.Containers {
+		if c.Name == "serve" && (c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
+			t.Error("serve has no preStop pause: a stopping pod would refuse devices kube-proxy still sends it")
+		}
+	}
+}
+
 func hasPort(c corev1.Container, port intstr.IntOrString) bool {
 	for _, p := range c.Ports {
 		if (port.Type == intstr.String && p.Name == port.StrVal) || (port.Type == intstr.Int && p.ContainerPort == port.IntVal) {
@@ -540,8 +576,8 @@ func checkServices(t *testing.T, objs []*unstructured.Unstructured, dep *appsv1.
 	for _, p := range metrics.Spec.Ports {
 		ports = append(ports, p.Port)
 	}
-	if !slices.Equal(ports, []int32{8080}) {
-		t.Errorf("metrics Service ports = %v, want [8080]", ports)
+	if !slices.Equal(ports, []int32{8443}) {
+		t.Errorf("metrics Service ports = %v, want [8443]", ports)
 	}
 }
 
@@ -589,10 +625,11 @@ func checkBindings(t *testing.T, objs []*unstructured.Unstructured) {
 func checkAccess(t *testing.T) {
 	sa := "system:serviceaccount:" + namespace + ":dect-operator"
 	var need []access
-	for _, r := range []string{"configmaps", "secrets"} {
-		for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
-			need = append(need, access{"", r, "", v, "telephony"})
-		}
+	for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
+		need = append(need, access{"", "configmaps", "", v, "telephony"})
+	}
+	for _, v := range managerSecretVerbs {
+		need = append(need, access{"", "secrets", "", v, "telephony"})
 	}
 	for _, r := range []string{"dectbases", "handsets"} {
 		for _, v := range []string{"get", "list", "watch"} {
@@ -608,13 +645,22 @@ func checkAccess(t *testing.T) {
 	for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
 		need = append(need, access{"coordination.k8s.io", "leases", "", v, namespace})
 	}
+	// The MAC policy: both containers read the Namespaces' annotation.
+	for _, v := range []string{"get", "list", "watch"} {
+		need = append(need, access{"", "namespaces", "", v, ""})
+	}
 	// The operator never needs these; a binding that grants them is too wide.
 	deny := []access{
 		{"coordination.k8s.io", "leases", "", "create", "telephony"},
 		{"provisioning.dect-operator.dev", "dectbases", "", "delete", "telephony"},
 		{"provisioning.dect-operator.dev", "handsets", "", "update", "telephony"},
 		{"", "pods", "", "create", namespace},
+		{"", "secrets", "", "patch", "telephony"},
+		{"", "secrets", "", "deletecollection", "telephony"},
 		{"rbac.authorization.k8s.io", "clusterroles", "", "escalate", ""},
+		// It reads the MAC policy; it must never be able to write it.
+		{"", "namespaces", "", "patch", ""},
+		{"", "namespaces", "", "update", ""},
 	}
 	for _, a := range need {
 		if !may(t, sa, a) {
@@ -787,6 +833,7 @@ func testSeparateServer(t *testing.T) {
 		{"", "configmaps", "", "list", "telephony"}, {"", "secrets", "", "watch", "telephony"}, {"", "secrets", "", "get", "telephony"},
 		{"provisioning.dect-operator.dev", "dectbases", "", "list", "telephony"},
 		{"provisioning.dect-operator.dev", "dectbases", "status", "patch", "telephony"},
+		{"", "namespaces", "", "list", ""},
 	}
 	denied := []access{
 		{"", "secrets", "", "create", "telephony"}, {"", "configmaps", "", "update", "telephony"}, {"", "secrets", "", "delete", "telephony"},
@@ -796,6 +843,7 @@ func testSeparateServer(t *testing.T) {
 		{"provisioning.dect-operator.dev", "handsets", "status", "patch", "telephony"},
 		{"coordination.k8s.io", "leases", "", "get", namespace},
 		{"events.k8s.io", "events", "", "create", "telephony"},
+		{"", "namespaces", "", "patch", ""},
 	}
 	for _, a := range allowed {
 		if !may(t, sa, a) {

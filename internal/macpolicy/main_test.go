@@ -1,0 +1,9 @@
+package macpolicy
+
+import (
+	"testing"
+
+	"github.com/dect-operator/dect-operator/internal/fuzzing"
+)
+
+func TestMain(m *testing.M) { fuzzing.Main(m) }
