@@ -158,6 +158,7 @@ func NewHandler(store *Store, opts Options) (*Handler, error) {
 	if h.metrics, err = newMetrics(opts.Registry); err != nil {
 		return nil, err
 	}
+	store.OnGone(h.Forget)
 	if opts.FirmwareDir != "" {
 		if h.firmware, err = openFirmwareDir(opts.FirmwareDir); err != nil {
 			return nil, err

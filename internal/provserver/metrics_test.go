@@ -138,3 +138,59 @@ func TestMetricsCountEachRequestOnce(t *testing.T) {
 		t.Errorf("counted %v ok and %v not found, want %d each", ok, notFound, n)
 	}
 }
+
+// A base's series go with its last entry: deleted, or its MAC given to another base;
+// a base that moved to another MAC keeps them. The Store says so, no caller has to.
+func TestMetricsReleasedWithTheBase(t *testing.T) {
+	e := newEnv(t, Options{}, entry(Auth{}))
+	series := func() int { return seriesCount(t, e.reg, MetricRequests, MetricLastDelivery) }
+	base := func(ns, name, mac string) Entry {
+		en := entry(Auth{})
+		en.Namespace, en.Base, en.MAC, en.Hash = ns, name, mac, ""
+		return en
+	}
+	fetch := func(mac string) {
+		t.Helper()
+		if w := e.do(req{target: "/" + mac + ".xml"}); w.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d", mac, w.Code)
+		}
+	}
+	fetch(testMAC)
+	onlyUnknown := int(numResults)
+	withOneBase := series()
+	if withOneBase != onlyUnknown+int(numResults)+1 {
+		t.Fatalf("%d series with one base fetched, want %d", withOneBase, onlyUnknown+int(numResults)+1)
+	}
+
+	steps := []struct {
+		what   string
+		change func()
+		want   int
+	}{
+		{"the base moves to another MAC", func() {
+			mustSet(t, e.store, base(testNS, testBase, otherMAC))
+			e.store.Delete(testMAC)
+			fetch(otherMAC)
+		}, withOneBase},
+		{"its MAC is given to another base", func() {
+			mustSet(t, e.store, base("other-ns", "other-base", otherMAC))
+		}, onlyUnknown},
+		{"the other base fetches, then is deleted", func() {
+			fetch(otherMAC)
+			e.store.Delete(otherMAC)
+		}, onlyUnknown},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := series(); got != s.want {
+			t.Errorf("%s: %d series, want %d", s.what, got, s.want)
+		}
+	}
+}
+
+func mustSet(t *testing.T, s *Store, e Entry) {
+	t.Helper()
+	if err := s.Set(e); err != nil {
+		t.Fatal(err)
+	}
+}

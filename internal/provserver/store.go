@@ -17,6 +17,17 @@ import (
 type Store struct {
 	mu      sync.Mutex // serialises writers
 	entries atomic.Pointer[map[macKey]*served]
+	onGone  []func(namespace, base string)
+}
+
+// OnGone registers f, called whenever the Store stops holding any entry of a base
+// (deleted, or its MAC given to another base), so that what is kept per base (metric
+// series) goes with it rather than growing with every base the server ever served.
+// f runs with the Store's writers held off: it must not write to the Store.
+func (s *Store) OnGone(f func(namespace, base string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onGone = append(s.onGone, f)
 }
 
 // NewStore returns an empty Store.
@@ -37,7 +48,14 @@ func (s *Store) Set(e Entry) error {
 	if err != nil {
 		return err
 	}
-	s.update(func(m map[macKey]*served) { m[v.key] = v })
+	s.update(func(m map[macKey]*served) *served {
+		old := m[v.key]
+		m[v.key] = v
+		if old != nil && (old.Namespace != v.Namespace || old.Base != v.Base) {
+			return old
+		}
+		return nil
+	})
 	return nil
 }
 
@@ -47,7 +65,11 @@ func (s *Store) Delete(mac string) {
 	if !ok {
 		return
 	}
-	s.update(func(m map[macKey]*served) { delete(m, k) })
+	s.update(func(m map[macKey]*served) *served {
+		old := m[k]
+		delete(m, k)
+		return old
+	})
 }
 
 // Lookup returns the entry for mac (12 hex digits, any case). The returned
@@ -71,10 +93,24 @@ func (s *Store) Len() int { return len(*s.entries.Load()) }
 
 func (s *Store) get(k macKey) *served { return (*s.entries.Load())[k] }
 
-func (s *Store) update(change func(map[macKey]*served)) {
+// update applies change to a copy of the entries and swaps it in. change returns the
+// entry it removed or gave to another base, if any; when that was its base's last
+// entry, the OnGone functions hear of it.
+func (s *Store) update(change func(map[macKey]*served) (removed *served)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := maps.Clone(*s.entries.Load())
-	change(m)
+	removed := change(m)
 	s.entries.Store(&m)
+	if removed == nil || len(s.onGone) == 0 {
+		return
+	}
+	for _, v := range m {
+		if v.Namespace == removed.Namespace && v.Base == removed.Base {
+			return // the base moved to another MAC: still served
+		}
+	}
+	for _, f := range s.onGone {
+		f(removed.Namespace, removed.Base)
+	}
 }

@@ -38,8 +38,17 @@ type writtenDelivery struct {
 }
 
 // NewRecorder returns a Recorder; pass its Record to the handler's OnDelivery.
+// It forgets a base's last delivery when src stops publishing the base's file.
 func NewRecorder(c client.Client, src *Source, log logr.Logger) *Recorder {
-	return &Recorder{Client: c, Source: src, Log: log, queue: make(chan provserver.Delivery, 1024), written: map[string]writtenDelivery{}}
+	r := &Recorder{Client: c, Source: src, Log: log, queue: make(chan provserver.Delivery, 1024), written: map[string]writtenDelivery{}}
+	src.OnGone(r.forget)
+	return r
+}
+
+func (r *Recorder) forget(namespace, base string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.written, namespace+"/"+base)
 }
 
 // Record queues a delivery without blocking the request that made it. When the queue is

@@ -56,6 +56,17 @@ type Source struct {
 	// refusedSeen holds, per refused object (kind/namespace/name), the version and
 	// reason last logged and counted.
 	refusedSeen map[string]string
+	// onGone hear of each base whose file stopped being published (see OnGone).
+	onGone []func(namespace, base string)
+}
+
+// OnGone registers f, called (with the Source's lock held) for each base whose file a
+// rebuild stopped publishing: the base was deleted, refused, or lost its MAC. What is
+// kept per base elsewhere (the Recorder's last delivery) goes with it.
+func (s *Source) OnGone(f func(namespace, base string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onGone = append(s.onGone, f)
 }
 
 // Reasons a labelled object is refused, the values of the metric's reason label.
@@ -330,9 +341,19 @@ func (s *Source) rebuild(ctx context.Context) {
 		b.entry.Hash = e.Hash
 		want[mac] = b
 	}
-	for mac := range s.current {
+	held := map[[2]string]bool{}
+	for _, b := range want {
+		held[[2]string{b.entry.Namespace, b.entry.Base}] = true
+	}
+	for mac, b := range s.current {
 		if _, keep := want[mac]; !keep {
 			s.Sink.Delete(mac)
+		}
+		if base := [2]string{b.entry.Namespace, b.entry.Base}; !held[base] {
+			held[base] = true // once per base
+			for _, f := range s.onGone {
+				f(base[0], base[1])
+			}
 		}
 	}
 	s.Sink.Commit()

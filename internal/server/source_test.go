@@ -281,3 +281,41 @@ func TestSourceWatchesOnlyWhatItBuildsFrom(t *testing.T) {
 		})
 	}
 }
+
+// A base whose file is no longer published takes its last delivery record along: the
+// Recorder's memory follows the bases that exist, not every base it ever recorded.
+func TestRecorderForgetsADeletedBase(t *testing.T) {
+	base := dectBase("a", "office", time.Unix(100, 0))
+	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
+	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(base, cm, sec).WithInterceptorFuncs(interceptor.Funcs{
+		SubResourceApply: func(context.Context, client.Client, string, runtime.ApplyConfiguration, ...client.SubResourceApplyOption) error {
+			return nil // the status write succeeds
+		},
+	}).Build()
+	store := provserver.NewStore()
+	src := NewSource(c, StoreSink(store), logr.Discard())
+	src.rebuild(context.Background())
+	rec := NewRecorder(c, src, logr.Discard())
+	e, _ := store.Lookup(mac)
+	rec.write(context.Background(), provserver.Delivery{Namespace: "a", Base: "office", MAC: mac,
+		Time: time.Unix(1000, 0), Source: netip.MustParseAddr("192.0.2.1"), Hash: e.Hash})
+	records := func() int {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return len(rec.written)
+	}
+	if records() != 1 {
+		t.Fatalf("%d delivery records after one delivery, want 1", records())
+	}
+	src.rebuild(context.Background()) // nothing changed: the record stays
+	if records() != 1 {
+		t.Fatalf("a rebuild that changed nothing dropped the record")
+	}
+	if err := c.Delete(context.Background(), base); err != nil {
+		t.Fatal(err)
+	}
+	src.rebuild(context.Background())
+	if records() != 0 {
+		t.Errorf("%d delivery records after the base was deleted, want 0", records())
+	}
+}
