@@ -25,3 +25,27 @@ func TestServeFilesFromRefuses(t *testing.T) {
 		}
 	}
 }
+
+// --nonce-key-secret names a Secret in the Pod's namespace, else the lease's, and is
+// refused where it could not be honoured: no namespace, or no sidecar to send the key to.
+func TestNonceKeySecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, filesAddr, podNS, leaseNS string
+		want                            string // namespace/name, or the error
+	}{
+		{"", "", "", "", "/"},
+		{"k", "127.0.0.1:8090", "dect-system", "default", "dect-system/k"},
+		{"k", "127.0.0.1:8090", "", "default", "default/k"},
+		{"k", "127.0.0.1:8090", "", "", "needs the manager's namespace"},
+		{"k", "", "dect-system", "", "needs --files-addr"},
+	} {
+		got, err := nonceKeySecret(tc.name, tc.filesAddr, tc.podNS, tc.leaseNS)
+		s := got.String()
+		if err != nil {
+			s = err.Error()
+		}
+		if !strings.Contains(s, tc.want) {
+			t.Errorf("%+v: %q, want %q", tc, s, tc.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -60,6 +61,11 @@ type Options struct {
 	// /unknown-devices, on loopback in the Pod), which the manager's metrics endpoint
 	// then serves at /unknown-devices and /server-metrics (server.AdminProxy).
 	ServerAdminURL string
+	// NonceKeySecret, when its Name is set (with FilesAddr), is the Secret holding the
+	// key that signs the Digest nonces of every replica's sidecar (EnsureNonceKey
+	// creates it), sent to the sidecar through the feed: a device challenged by one
+	// replica may answer another.
+	NonceKeySecret types.NamespacedName
 }
 
 // The metrics filter asks the API server who a scraper is and whether it may read the
@@ -95,6 +101,22 @@ func MetricsOptions(addr string, insecure bool) metricsserver.Options {
 // and this selector, not RBAC, is what keeps the others out.
 func secretSelector() labels.Selector {
 	return labels.SelectorFromSet(labels.Set{dectv1alpha1.LabelConsumable: "true"})
+}
+
+// nonceKey returns the replicas' shared nonce key from the Secret secret, nil when
+// secret has no Name. It runs before the manager starts, so before the feed answers its
+// first full set: the APIReader and the client's writes go to the API server, not to
+// the cache, which is not running yet (and would not hold this Secret anyway).
+func nonceKey(ctx context.Context, mgr ctrl.Manager, secret types.NamespacedName) ([]byte, error) {
+	if secret.Name == "" {
+		return nil, nil
+	}
+	key, err := EnsureNonceKey(ctx, mgr.GetAPIReader(), mgr.GetClient(), secret)
+	if err != nil {
+		return nil, fmt.Errorf("the nonce key: %w", err)
+	}
+	mgr.GetLogger().Info("the sidecar signs Digest nonces with the key of the Secret", "secret", secret.String())
+	return key, nil
 }
 
 // Run runs the manager process, the reconcilers, until ctx is done.
@@ -162,7 +184,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 	}
 	if o.FilesAddr != "" {
-		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval, MACPolicy: o.MACPolicy}); err != nil {
+		nonceKey, err := nonceKey(ctx, mgr, o.NonceKeySecret)
+		if err != nil {
+			return err
+		}
+		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval, MACPolicy: o.MACPolicy, NonceKey: nonceKey}); err != nil {
 			return fmt.Errorf("setting up the feed to the provisioning server: %w", err)
 		}
 	}

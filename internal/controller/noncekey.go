@@ -10,11 +10,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/dect-operator/dect-operator/internal/provserver"
 )
 
 // NonceKeyBytes is the size of the key that signs the provisioning servers' Digest
-// nonces, and the least a key read back may have.
-const NonceKeyBytes = 32
+// nonces, and the least a key read back may have: what the provisioning server and the
+// feed to its sidecar accept.
+const NonceKeyBytes = provserver.MinNonceKeyLen
 
 // nonceKeyField is the Secret's data key holding the nonce key.
 const nonceKeyField = "key"

@@ -12,17 +12,20 @@ import (
 func TestMain(m *testing.M) { fuzzing.Main(m) }
 
 // FuzzDecodeUpdate reads arbitrary bytes as the sidecar reads the manager's answer: no
-// panic; what it accepts the Store accepts, entry by entry, and it encodes and decodes
-// to the same Update.
+// panic; what it accepts the Store accepts, entry by entry, a nonce key only in a full
+// set and long enough, and it encodes and decodes to the same Update.
 func FuzzDecodeUpdate(f *testing.F) {
 	var full, changes bytes.Buffer
-	_ = EncodeUpdate(&full, Update{Epoch: "e1", Version: 2, Full: true, Entries: []provserver.Entry{entry(macA, "a"), entry(macB, "b")}})
+	_ = EncodeUpdate(&full, Update{Epoch: "e1", Version: 2, Full: true, Entries: []provserver.Entry{entry(macA, "a"), entry(macB, "b")}, NonceKey: nonceKey})
 	_ = EncodeUpdate(&changes, Update{Epoch: "e1", Version: 3, Entries: []provserver.Entry{entry(macC, "c")}, Deleted: []string{macA}})
 	for _, s := range []string{
 		full.String(), changes.String(),
 		`{"epoch":"e","version":1,"full":true,"deleted":[],"entries":[]}`,
 		`{"epoch":"e","version":1,"full":false,"deleted":["7c2f80000001"],"entries":null}`,
 		`{"epoch":"e","version":18446744073709551615,"full":true,"entries":[{"namespace":"n","base":"b","mac":"7C2F80000001","body":"","hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}`,
+		`{"epoch":"e","version":1,"full":true,"deleted":[],"entries":[],"nonceKey":"c2hvcnQ="}`,
+		`{"epoch":"e","version":2,"full":false,"deleted":[],"entries":[],"nonceKey":"` + nonceKeyB64 + `"}`,
+		`{"epoch":"e","version":1,"full":true,"deleted":[],"entries":[],"nonceKey":null}`,
 		`{"EPOCH":"e","version":1}`, `null`, `[]`, `{}`, "",
 	} {
 		f.Add([]byte(s))
@@ -31,6 +34,9 @@ func FuzzDecodeUpdate(f *testing.F) {
 		u, err := DecodeUpdate(bytes.NewReader(data))
 		if err != nil {
 			return
+		}
+		if u.NonceKey != nil && (!u.Full || len(u.NonceKey) < provserver.MinNonceKeyLen) {
+			t.Fatalf("accepted a nonce key of %d bytes in an update with Full %v", len(u.NonceKey), u.Full)
 		}
 		store := provserver.NewStore()
 		for _, e := range u.Entries {

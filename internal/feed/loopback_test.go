@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -158,6 +159,7 @@ func TestBothEndsOverLoopback(t *testing.T) {
 	defer stop()
 	delivered := make(chan provserver.Delivery, 10)
 	pub.Deliver = func(d provserver.Delivery) { delivered <- d }
+	pub.NonceKey = nonceKey
 
 	store := provserver.NewStore()
 	m := NewMirror(u, store, logs.logger().WithName("sidecar"))
@@ -188,6 +190,9 @@ func TestBothEndsOverLoopback(t *testing.T) {
 	if err := holds(store, map[string]string{macA: "a1", macB: "b1"}); err != nil {
 		t.Fatalf("after the first load: %v", err)
 	}
+	if !bytes.Equal(m.NonceKey(), nonceKey) {
+		t.Errorf("the sidecar holds a nonce key of %d bytes, not the manager's", len(m.NonceKey()))
+	}
 	if got, _ := store.Lookup(macA); got.Auth != entry(macA, "a1").Auth || !slices.Equal(got.AllowedSources, entry(macA, "a1").AllowedSources) {
 		t.Errorf("the sidecar's entry %v differs from the manager's", got)
 	}
@@ -213,10 +218,23 @@ func TestBothEndsOverLoopback(t *testing.T) {
 	pub2, u2, stop2 := startPublisher(t, u.Host, logs.logger().WithName("manager2"))
 	defer stop2()
 	pub2.Deliver = pub.Deliver
+	otherKey := bytes.Repeat([]byte{'k'}, provserver.MinNonceKeyLen)
+	pub2.NonceKey = otherKey
 	_ = pub2.Set(entry(macC, "c1"))
 	_ = pub2.Set(entry(macA, "a2"))
 	pub2.Commit()
 	waitFor(t, "the new manager's set", func() error { return holds(store, map[string]string{macA: "a2", macC: "c1"}) })
+	// Its other key (a rotated Secret) is logged and not taken: the handler was built
+	// with the first.
+	waitFor(t, "the other nonce key logged", func() error {
+		if !strings.Contains(logs.all(), "another nonce key") {
+			return errors.New("not logged")
+		}
+		return nil
+	})
+	if !bytes.Equal(m.NonceKey(), nonceKey) {
+		t.Error("the sidecar took the restarted manager's other nonce key")
+	}
 
 	// Deliveries reach the manager.
 	r := NewReporter(u2, logs.logger().WithName("reporter"))
@@ -242,7 +260,7 @@ func TestBothEndsOverLoopback(t *testing.T) {
 		}
 	}
 	all := logs.all()
-	for _, secret := range []string{secretPassword, secretMACID, "<Provider>"} {
+	for _, secret := range []string{secretPassword, secretMACID, "<Provider>", string(nonceKey), nonceKeyB64, string(otherKey)} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the log shows %q:\n%s", secret, all)
 		}

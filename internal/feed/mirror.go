@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,8 @@ type Mirror struct {
 
 	loaded     chan struct{}
 	loadedOnce sync.Once
+	// nonceKey is the first full set's; written before loaded is closed, never after.
+	nonceKey []byte
 
 	// Only the goroutine that runs Run touches these.
 	epoch   string
@@ -53,6 +56,13 @@ func NewMirror(u *url.URL, store *provserver.Store, log logr.Logger) *Mirror {
 
 // Loaded is closed once the Store holds a full set.
 func (m *Mirror) Loaded() <-chan struct{} { return m.loaded }
+
+// NonceKey is the nonce key the first full set brought, nil if it brought none; call it
+// once Loaded is closed. A later full set with another key (a restarted manager that
+// read a Secret deleted to rotate the key) does not change it: the sidecar's handler
+// is built once with its key, and a new key takes effect when the Pod restarts, as it
+// does for the other replicas.
+func (m *Mirror) NonceKey() []byte { return m.nonceKey }
 
 // Ready reports whether the Store holds a full set.
 func (m *Mirror) Ready() bool {
@@ -171,9 +181,22 @@ func (m *Mirror) apply(u Update) error {
 	}
 	m.epoch, m.version = u.Epoch, u.Version
 	if u.Full {
-		m.loadedOnce.Do(func() { close(m.loaded) })
+		m.takeNonceKey(u.NonceKey)
 	}
 	return nil
+}
+
+// takeNonceKey keeps the first full set's key and marks the Store loaded; a later key
+// that differs is logged (never shown) and ignored (see NonceKey).
+func (m *Mirror) takeNonceKey(key []byte) {
+	if !m.Ready() {
+		m.nonceKey = key
+		m.loadedOnce.Do(func() { close(m.loaded) })
+		return
+	}
+	if !bytes.Equal(key, m.nonceKey) {
+		m.Log.Info("the manager sent another nonce key; serving with the first until the Pod restarts")
+	}
 }
 
 func cmpOr(d, def time.Duration) time.Duration {

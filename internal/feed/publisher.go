@@ -39,6 +39,12 @@ type Publisher struct {
 	// must not block. Nil drops them.
 	Deliver func(provserver.Delivery)
 	Log     logr.Logger
+	// NonceKey, when set, goes with every full set: the key shared by the replicas
+	// (controller.EnsureNonceKey), which the sidecar, holding no credentials, cannot
+	// read itself. Set it before the first Commit and never after: the sidecar takes
+	// the key of its first full set, and a Publisher that answered one without the key
+	// has already decided it.
+	NonceKey []byte
 
 	epoch   string
 	metrics publisherMetrics
@@ -177,7 +183,7 @@ func (p *Publisher) since(epoch string, version uint64) (u Update, news, ok bool
 		return u, false, true
 	}
 	if epoch != p.epoch || version == 0 || version < p.floor || version > p.version {
-		u.Full = true
+		u.Full, u.NonceKey = true, p.NonceKey
 		u.Entries = make([]provserver.Entry, 0, len(p.entries))
 		for _, v := range p.entries {
 			u.Entries = append(u.Entries, v.entry)

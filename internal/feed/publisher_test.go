@@ -135,6 +135,31 @@ func TestPublisherForgetsOldDeletions(t *testing.T) {
 	}
 }
 
+// The nonce key goes with each full set, whichever way a client comes to need one,
+// and never with changes.
+func TestPublisherSendsTheNonceKeyWithFullSets(t *testing.T) {
+	p := NewPublisher(logr.Discard())
+	p.NonceKey = nonceKey
+	_ = p.Set(entry(macA, "a"))
+	p.Commit() // v1
+	_ = p.Set(entry(macB, "b"))
+	p.Commit() // v2
+	for _, a := range []struct {
+		epoch   string
+		version uint64
+		full    bool
+	}{{"", 0, true}, {"another", 2, true}, {p.Epoch(), 0, true}, {p.Epoch(), 1, false}} {
+		var want []byte
+		if a.full {
+			want = nonceKey
+		}
+		u, news, _ := p.since(a.epoch, a.version)
+		if !news || u.Full != a.full || !bytes.Equal(u.NonceKey, want) {
+			t.Errorf("since(%q, %d): full %t with a key of %d bytes, want full %t with the key only then", a.epoch, a.version, u.Full, len(u.NonceKey), a.full)
+		}
+	}
+}
+
 func TestPublisherHTTP(t *testing.T) {
 	p := NewPublisher(logr.Discard())
 	var got []provserver.Delivery

@@ -23,6 +23,10 @@ type Update struct {
 	Full    bool
 	Entries []provserver.Entry
 	Deleted []string // canonical MACs
+	// NonceKey, only in a Full update, is the key that signs the Digest nonces, shared
+	// by every replica (the manager reads it from a Secret the sidecar cannot read); nil
+	// when the manager has none. It is never logged.
+	NonceKey []byte
 }
 
 // MaxDeliveries is the most delivery records one POST carries.
@@ -50,6 +54,8 @@ type wireUpdate struct {
 	Full    bool        `json:"full"`
 	Entries []wireEntry `json:"entries"`
 	Deleted []string    `json:"deleted"`
+	// NonceKey is base64, as []byte always is in encoding/json.
+	NonceKey []byte `json:"nonceKey,omitempty"`
 }
 
 type wireEntry struct {
@@ -84,11 +90,12 @@ type wireDelivery struct {
 func EncodeUpdate(w io.Writer, u Update) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	head, err := json.Marshal(struct {
-		Epoch   string   `json:"epoch"`
-		Version uint64   `json:"version"`
-		Full    bool     `json:"full"`
-		Deleted []string `json:"deleted"`
-	}{u.Epoch, u.Version, u.Full, nonNil(u.Deleted)})
+		Epoch    string   `json:"epoch"`
+		Version  uint64   `json:"version"`
+		Full     bool     `json:"full"`
+		Deleted  []string `json:"deleted"`
+		NonceKey []byte   `json:"nonceKey,omitempty"`
+	}{u.Epoch, u.Version, u.Full, nonNil(u.Deleted), u.NonceKey})
 	if err != nil {
 		return err
 	}
@@ -123,8 +130,9 @@ func nonNil(s []string) []string {
 // DecodeUpdate reads one Update and checks it whole: a valid epoch and version, every
 // entry as provserver.Check wants it with its Hash given (so a body cut or changed on
 // the way is refused), a namespace and base on each, no MAC twice, deletions only of
-// valid MACs and only in an Update that is not Full. The MACs come back canonical. Its
-// errors never contain a body or a credential.
+// valid MACs and only in an Update that is not Full, a nonce key only in a Full one and
+// of at least provserver.MinNonceKeyLen bytes. The MACs come back canonical. Its errors
+// never contain a body, a credential or the key.
 func DecodeUpdate(r io.Reader) (Update, error) {
 	var w wireUpdate
 	if err := decodeOne(r, &w); err != nil {
@@ -139,7 +147,10 @@ func DecodeUpdate(r io.Reader) (Update, error) {
 	if w.Full && len(w.Deleted) > 0 {
 		return Update{}, errors.New("feed: a full update with deletions")
 	}
-	u := Update{Epoch: w.Epoch, Version: w.Version, Full: w.Full}
+	if err := checkNonceKey(w.Full, w.NonceKey); err != nil {
+		return Update{}, err
+	}
+	u := Update{Epoch: w.Epoch, Version: w.Version, Full: w.Full, NonceKey: w.NonceKey}
 	seen := make(map[string]bool, len(w.Entries)+len(w.Deleted))
 	for i, we := range w.Entries {
 		if we.Hash == "" {
@@ -247,6 +258,21 @@ func checkEpoch(e string) error {
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
 			return errors.New("feed: an update without a valid epoch")
 		}
+	}
+	return nil
+}
+
+// checkNonceKey refuses a key in a change (the sidecar takes the key with a full set,
+// the one the manager answers first) and a key the Digest server would refuse, which
+// would otherwise fail only later, when the sidecar builds its handler.
+func checkNonceKey(full bool, key []byte) error {
+	switch {
+	case key == nil:
+		return nil
+	case !full:
+		return errors.New("feed: a nonce key in an update that is not full")
+	case len(key) < provserver.MinNonceKeyLen:
+		return fmt.Errorf("feed: a nonce key of %d bytes, want at least %d", len(key), provserver.MinNonceKeyLen)
 	}
 	return nil
 }

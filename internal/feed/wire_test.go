@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -16,6 +17,13 @@ import (
 const (
 	secretPassword = "pw-Zq8#secret"
 	secretMACID    = "7C2F80CA21E4-S3CR"
+)
+
+// nonceKey is a valid nonce key, and nonceKeyB64 how the wire carries it: neither may
+// show in an error either.
+var (
+	nonceKey    = []byte("nonce-key-0123456789abcdefghijklmnop")
+	nonceKeyB64 = base64.StdEncoding.EncodeToString(nonceKey)
 )
 
 // entry returns a valid entry for mac whose body says what.
@@ -47,6 +55,7 @@ func TestUpdateRoundTrip(t *testing.T) {
 	for _, u := range []Update{
 		{Epoch: "e1", Version: 1, Full: true, Entries: []provserver.Entry{entry("7C2F80000001", "a"), plain}},
 		{Epoch: "e1", Version: 1, Full: true, Entries: []provserver.Entry{}},
+		{Epoch: "e1", Version: 2, Full: true, Entries: []provserver.Entry{entry("7C2F80000001", "a")}, NonceKey: nonceKey},
 		{Epoch: "e1", Version: 7, Entries: []provserver.Entry{entry("7C2F80000001", "b")}, Deleted: []string{"7C2F80000003"}},
 		{Epoch: "e1", Version: 1<<64 - 1},
 	} {
@@ -67,8 +76,12 @@ func TestUpdateRoundTrip(t *testing.T) {
 // Each way an Update can be wrong is refused with an error that says which, and never
 // holds a credential or a body.
 func TestDecodeUpdateRefuses(t *testing.T) {
-	good := encode(t, Update{Epoch: "e1", Version: 3, Full: true, Entries: []provserver.Entry{entry("7C2F80000001", "a")}})
+	good := encode(t, Update{Epoch: "e1", Version: 3, Full: true, Entries: []provserver.Entry{entry("7C2F80000001", "a")}, NonceKey: nonceKey})
 	swap := func(old, new string) string { return strings.Replace(string(good), old, new, 1) }
+	if !strings.Contains(string(good), `"nonceKey":"`+nonceKeyB64+`"`) {
+		t.Fatalf("a full update does not carry the nonce key as base64: %s", good)
+	}
+	short := base64.StdEncoding.EncodeToString(nonceKey[:provserver.MinNonceKeyLen-1])
 	e := entry("7C2F80000001", "a")
 	tests := []struct {
 		name, in, want string
@@ -91,6 +104,9 @@ func TestDecodeUpdateRefuses(t *testing.T) {
 		{"a bad prefix", swap(`"192.0.2.0/24"`, `"192.0.2.0/99"`), "decoding the files"},
 		{"a MAC twice", string(encode(t, Update{Epoch: "e1", Version: 3, Full: true, Entries: []provserver.Entry{e, e}})), "twice"},
 		{"a bad deletion", `{"epoch":"e1","version":2,"full":false,"deleted":["nope"],"entries":[]}`, "deletion 0 is not a MAC"},
+		{"a nonce key in changes", swap(`"full":true`, `"full":false`), "nonce key in an update that is not full"},
+		{"a short nonce key", swap(nonceKeyB64, short), "nonce key of 31 bytes, want at least 32"},
+		{"an empty nonce key", swap(nonceKeyB64, ""), "nonce key of 0 bytes"},
 		{"set and deleted", string(encode(t, Update{Epoch: "e1", Version: 3, Entries: []provserver.Entry{e}, Deleted: []string{e.MAC}})), "twice"},
 	}
 	for _, tc := range tests {
@@ -99,7 +115,7 @@ func TestDecodeUpdateRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one with %q", err, tc.want)
 			}
-			for _, s := range []string{secretPassword, secretMACID, "<Provider>"} {
+			for _, s := range []string{secretPassword, secretMACID, "<Provider>", nonceKeyB64, string(nonceKey[:8]), short[:8]} {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("the error shows %q: %v", s, err)
 				}

@@ -98,6 +98,11 @@ type Handler struct {
 	firmware   *os.Root // nil: no firmware served
 }
 
+// MinNonceKeyLen is the shortest Options.NonceKey accepted. It lives here, not in the
+// controller that creates the shared key, so that the feed, which carries the key to
+// the sidecar, can refuse a short one without importing the controller.
+const MinNonceKeyLen = digest.MinKeyLen
+
 // Header values shared by all responses; net/http only reads them.
 var (
 	allowGetHead = []string{"GET, HEAD"}

@@ -24,6 +24,10 @@ type FeedOptions struct {
 	// MACPolicy is the manager's --mac-policy: the Source serves a MAC's file only for
 	// the base the reconcilers render it for.
 	MACPolicy macpolicy.Mode
+	// NonceKey, when set, is the key shared by the replicas (controller.EnsureNonceKey)
+	// that the Publisher sends with each full set, for the sidecar to sign its Digest
+	// nonces with: it holds no credentials to read the Secret itself.
+	NonceKey []byte
 }
 
 // AddFeed adds to the manager process what its provisioning-server sidecar would
@@ -39,6 +43,7 @@ type FeedOptions struct {
 func AddFeed(mgr manager.Manager, o FeedOptions) error {
 	log := ctrl.Log.WithName("feed")
 	pub := feed.NewPublisher(log)
+	pub.NonceKey = o.NonceKey
 	if err := pub.Register(ctrlmetrics.Registry); err != nil {
 		return err
 	}

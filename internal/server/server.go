@@ -114,7 +114,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	recorder := NewRecorder(mgr.GetClient(), source, log)
 	recorder.MinInterval = o.DeliveryInterval
-	handler, err := newHandler(o, store, recorder.Record)
+	nonceKey, err := readNonceKeyFile(o)
+	if err != nil {
+		return err
+	}
+	handler, err := newHandler(o, nonceKey, store, recorder.Record)
 	if err != nil {
 		return err
 	}
@@ -153,16 +157,22 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	return mgr.Start(ctx)
 }
 
-// newHandler returns the devices' handler of both modes, its metrics in the process's
-// registry.
-func newHandler(o Options, store *provserver.Store, onDelivery func(provserver.Delivery)) (*provserver.Handler, error) {
-	var nonceKey []byte
-	if o.NonceKeyFile != "" {
-		var err error
-		if nonceKey, err = os.ReadFile(o.NonceKeyFile); err != nil {
-			return nil, fmt.Errorf("reading the nonce key: %w", err)
-		}
+// readNonceKeyFile returns the key in o.NonceKeyFile, nil when there is none (a random
+// key then).
+func readNonceKeyFile(o Options) ([]byte, error) {
+	if o.NonceKeyFile == "" {
+		return nil, nil
 	}
+	key, err := os.ReadFile(o.NonceKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the nonce key: %w", err)
+	}
+	return key, nil
+}
+
+// newHandler returns the devices' handler of both modes, signing Digest nonces with
+// nonceKey (nil: a random key), its metrics in the process's registry.
+func newHandler(o Options, nonceKey []byte, store *provserver.Store, onDelivery func(provserver.Delivery)) (*provserver.Handler, error) {
 	return provserver.NewHandler(store, provserver.Options{
 		NonceKey:    nonceKey,
 		PathPrefix:  o.PathPrefix,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,19 +22,24 @@ import (
 // credentials and builds no client: Namespace and DeliveryInterval are the manager's
 // business in this mode. Its start order is Run's: the files are loaded whole first,
 // and only then the devices' port opens and /readyz answers 200.
+//
+// The devices' handler is built only then too, because the first full set brings the
+// nonce key the replicas share (the manager's --nonce-key-secret, which the sidecar
+// cannot read itself); until then /unknown-devices answers 503.
 func RunSidecar(ctx context.Context, o Options) error {
 	log := ctrl.Log.WithName("server")
 	u, err := feed.ParseURL(o.FilesFrom)
 	if err != nil {
 		return err
 	}
-	store := provserver.NewStore()
-	mirror := feed.NewMirror(u, store, log.WithName("feed"))
-	reporter := feed.NewReporter(u, log.WithName("feed"))
-	handler, err := newHandler(o, store, reporter.Record)
+	fileKey, err := readNonceKeyFile(o) // read now: a bad flag fails the start
 	if err != nil {
 		return err
 	}
+	store := provserver.NewStore()
+	mirror := feed.NewMirror(u, store, log.WithName("feed"))
+	reporter := feed.NewReporter(u, log.WithName("feed"))
+	var handler atomic.Pointer[provserver.Handler]
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -50,13 +56,20 @@ func RunSidecar(ctx context.Context, o Options) error {
 				return nil
 			case <-mirror.Loaded():
 			}
-			return serveDevices(ctx, o, handler, log.Info)
+			key, from := pickNonceKey(mirror.NonceKey(), fileKey)
+			log.Info("signing Digest nonces", "key", from)
+			h, err := newHandler(o, key, store, reporter.Record)
+			if err != nil {
+				return err
+			}
+			handler.Store(h)
+			return serveDevices(ctx, o, h, log.Info)
 		}},
 	}
 	if o.MetricsAddr != "0" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(ctrlmetrics.Registry, promhttp.HandlerOpts{}))
-		mux.Handle("/unknown-devices", handler.UnknownDevicesHandler())
+		mux.Handle("/unknown-devices", unknownDevicesOnceBuilt(&handler))
 		tasks = append(tasks, task{"the metrics port", func(ctx context.Context) error {
 			return serveAdmin(ctx, o.MetricsAddr, mux)
 		}})
@@ -96,6 +109,33 @@ func RunSidecar(ctx context.Context, o Options) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pickNonceKey chooses the key of the sidecar's Digest nonces: the manager's (from its
+// Secret, shared by every replica), else the --nonce-key-file, else nil (random, per
+// process). from names the choice for the log; the key is never logged.
+func pickNonceKey(fromFeed, fromFile []byte) (key []byte, from string) {
+	switch {
+	case fromFeed != nil:
+		return fromFeed, "the manager's Secret"
+	case fromFile != nil:
+		return fromFile, "--nonce-key-file"
+	}
+	return nil, "random, this process only"
+}
+
+// unknownDevicesOnceBuilt serves the handler's /unknown-devices once RunSidecar has
+// built it, and 503 before: no device has been answered yet then either.
+func unknownDevicesOnceBuilt(handler *atomic.Pointer[provserver.Handler]) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := handler.Load()
+		if h == nil {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "the provisioning files are not loaded yet", http.StatusServiceUnavailable)
+			return
+		}
+		h.UnknownDevicesHandler().ServeHTTP(w, r)
+	})
 }
 
 // serveAdmin serves h on addr until ctx is done.

@@ -6,12 +6,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 
+	"github.com/dect-operator/dect-operator/internal/digest"
 	"github.com/dect-operator/dect-operator/internal/feed"
 	"github.com/dect-operator/dect-operator/internal/provserver"
 )
@@ -42,10 +44,12 @@ func get(url string) (int, string, error) {
 }
 
 // The sidecar process, against a Publisher on loopback: before the manager's first load
-// it is not ready and its devices' port is not even open; then it serves, reports the
+// it is not ready, its devices' port is not even open and /unknown-devices answers 503;
+// then it serves, signs its Digest nonces with the manager's nonce key, reports the
 // delivery back, and serves its metrics and /unknown-devices on the admin port.
 func TestRunSidecar(t *testing.T) {
 	pub := feed.NewPublisher(logr.Discard())
+	pub.NonceKey = []byte("the-replicas-shared-nonce-key-0123456789")
 	delivered := make(chan provserver.Delivery, 1)
 	pub.Deliver = func(d provserver.Delivery) { delivered <- d }
 	ln, err := feed.Listen("127.0.0.1:0")
@@ -86,8 +90,14 @@ func TestRunSidecar(t *testing.T) {
 	if _, _, err := get("http://" + o.Addr + "/" + mac + ".xml"); err == nil {
 		t.Error("the devices' port is open before the manager's load")
 	}
+	if code, _, _ := get("http://" + o.MetricsAddr + "/unknown-devices"); code != http.StatusServiceUnavailable {
+		t.Errorf("/unknown-devices before the manager's load: %d, want 503", code)
+	}
 
 	if err := pub.Set(provserver.Entry{Namespace: "a", Base: "office", MAC: mac, Body: []byte("<Provider/>")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Set(protected); err != nil {
 		t.Fatal(err)
 	}
 	pub.Commit()
@@ -112,6 +122,16 @@ func TestRunSidecar(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("no delivery reached the manager")
 	}
+	// A challenge of the sidecar, answered to another server holding the manager's key,
+	// passes there; and to one with another key, it does not: the key came through the
+	// feed.
+	if code := answerElsewhere(t, "http://"+o.Addr, pub.NonceKey); code != http.StatusOK {
+		t.Errorf("the sidecar's challenge answered to a server with the manager's key: %d, want 200", code)
+	}
+	if code := answerElsewhere(t, "http://"+o.Addr, []byte("another-nonce-key-0123456789abcdefghijk")); code == http.StatusOK {
+		t.Error("the sidecar's challenge passed at a server with another key")
+	}
+
 	_, _, _ = get("http://" + o.Addr + "/7C2F80EEEEEE.xml")
 	if code, body, _ := get("http://" + o.MetricsAddr + "/unknown-devices"); code != 200 || !strings.Contains(body, "7C2F80EEEEEE") {
 		t.Errorf("/unknown-devices: %d %s", code, body)
@@ -124,4 +144,43 @@ func TestRunSidecar(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("RunSidecar: %v", err)
 	}
+}
+
+// protected is an entry that needs the device's Digest credentials.
+var protected = provserver.Entry{
+	Namespace: "a", Base: "lobby", MAC: "7C2F80000002", Body: []byte("<Provider/>"),
+	Auth: provserver.Auth{MACID: "7C2F80000002-AB12"},
+}
+
+// answerElsewhere gets a Digest challenge for protected from sidecar and sends the
+// answer to a handler of its own signing with key, as a device does whose second request
+// the Service sends to another replica; it returns that handler's status.
+func answerElsewhere(t *testing.T, sidecar string, key []byte) int {
+	t.Helper()
+	path := "/" + protected.MAC + ".xml"
+	resp, err := http.Get(sidecar + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the sidecar answered %d, want a 401 challenge", resp.StatusCode)
+	}
+	authz, err := digest.Respond(resp.Header.Get("WWW-Authenticate"), http.MethodGet, path, protected.MAC, protected.Auth.MACID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := provserver.NewStore()
+	if err := store.Set(protected); err != nil {
+		t.Fatal(err)
+	}
+	other, err := provserver.NewHandler(store, provserver.Options{NonceKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", authz)
+	w := httptest.NewRecorder()
+	other.ServeHTTP(w, req)
+	return w.Code
 }

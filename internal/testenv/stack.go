@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,8 +147,13 @@ type Options struct {
 	// Replicas is how many manager and server pairs run, as replicas of the Pod; 0
 	// means 1. With more than one, the managers elect a leader (the first replica's
 	// manager is started first and made leader before the others start) and the servers
-	// share one Digest nonce key.
+	// share one Digest nonce key: a file each server reads (serve --nonce-key-file),
+	// unless NonceKeySecret is set.
 	Replicas int
+	// NonceKeySecret, with sidecars only, is the Secret through which the managers share
+	// the nonce key (manager --nonce-key-secret, in LeaseNamespace given as POD_NAMESPACE,
+	// as in the Pod); each sidecar then gets the key from its manager's feed alone.
+	NonceKeySecret string
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -227,9 +233,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	if o.NonceKeySecret != "" && o.DirectServer {
+		return nil, errors.New("testenv: NonceKeySecret is for sidecars, not DirectServer")
+	}
 	n := max(o.Replicas, 1)
 	var nonceKey string
-	if n > 1 {
+	if n > 1 && o.NonceKeySecret == "" {
 		nonceKey = filepath.Join(o.Dir, "nonce-key")
 		key := make([]byte, 32)
 		_, _ = rand.Read(key)
@@ -315,7 +324,7 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 	if o.DeliveryRecordInterval > 0 {
 		interval = "--delivery-record-interval=" + o.DeliveryRecordInterval.String()
 	}
-	serverEnv := clusterEnv
+	serverEnv, managerEnv := clusterEnv, clusterEnv
 	if o.DirectServer {
 		if interval != "" {
 			serverArgs = append(serverArgs, interval)
@@ -327,6 +336,10 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 		if interval != "" {
 			managerArgs = append(managerArgs, interval)
 		}
+		if o.NonceKeySecret != "" {
+			managerArgs = append(managerArgs, "--nonce-key-secret="+o.NonceKeySecret)
+			managerEnv = append(slices.Clip(managerEnv), "POD_NAMESPACE="+LeaseNamespace)
+		}
 		serverArgs = append(serverArgs, "--files-from="+r.FilesURL)
 		home := filepath.Join(s.Dir, "serve-home"+suffix)
 		if err := os.MkdirAll(home, 0o700); err != nil {
@@ -335,7 +348,7 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 		serverEnv = WithoutCluster(os.Environ(), home)
 	}
 	r.Manager = &Process{
-		Name: "manager" + suffix, Path: s.Binary, Env: clusterEnv, LogPath: filepath.Join(s.Dir, "manager"+suffix+".log"),
+		Name: "manager" + suffix, Path: s.Binary, Env: managerEnv, LogPath: filepath.Join(s.Dir, "manager"+suffix+".log"),
 		Args: append(managerArgs, o.ManagerArgs...),
 	}
 	r.Server = &Process{

@@ -136,11 +136,14 @@ func (c *counted) crossFetch(ctx context.Context, from, fromURL, to, toURL, mac,
 }
 
 // Two replicas of the Pod, each a manager with its sidecar, the managers electing a
-// leader, the sidecars sharing a nonce key: each sidecar serves from its own manager,
-// the standby's from the standby's warm cache; a device challenged by the leader's
-// sidecar and answering to the standby's gets its file; the standby records that
-// delivery on the DectBase's status, and stays standby throughout.
+// leader and sharing a nonce key through one Secret (--nonce-key-secret), which each
+// sends to its sidecar over the feed: the sidecars are given no key of their own, so a
+// crossing device passes only with the key the feed brought. Each sidecar serves from
+// its own manager, the standby's from the standby's warm cache; a device challenged by
+// the leader's sidecar and answering to the standby's gets its file; the standby
+// records that delivery on the DectBase's status, and stays standby throughout.
 func TestTwoReplicasServeFromTheirOwnManagers(t *testing.T) {
+	const nonceKeySecret = "dect-operator-nonce-key"
 	t.Parallel()
 	dir := filepath.Join(stack.Dir, "replicas")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -149,7 +152,8 @@ func TestTwoReplicasServeFromTheirOwnManagers(t *testing.T) {
 	ctx := context.Background()
 	two, err := testenv.Start(ctx, testenv.Options{
 		Dir: dir, Binary: stack.Binary, Replicas: 2, DeliveryRecordInterval: time.Second,
-		Logf: func(format string, args ...any) { t.Logf("replicas: "+format, args...) },
+		NonceKeySecret: nonceKeySecret,
+		Logf:           func(format string, args ...any) { t.Logf("replicas: "+format, args...) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +167,26 @@ func TestTwoReplicasServeFromTheirOwnManagers(t *testing.T) {
 			}
 		}
 	})
+
+	// The sidecars have no key but their managers': one Secret, created by the first.
+	for _, r := range []*testenv.Replica{leader, standby} {
+		if slices.ContainsFunc(r.Server.Args, func(a string) bool { return strings.HasPrefix(a, "--nonce-key") }) {
+			t.Fatalf("%s is given a nonce key of its own: %v", r.Server.Name, r.Server.Args)
+		}
+		signing := r.Server.LogSince(0, func(l string) bool { return strings.Contains(l, "signing Digest nonces") }, 1)
+		if len(signing) != 1 || !strings.Contains(signing[0], "the manager's Secret") {
+			t.Errorf("%s does not sign with its manager's key: %q", r.Server.Name, signing)
+		}
+	}
+	var secret corev1.Secret
+	if err := two.Client.Get(ctx, types.NamespacedName{Namespace: testenv.LeaseNamespace, Name: nonceKeySecret}, &secret); err != nil {
+		t.Fatalf("the nonce key Secret: %v", err)
+	}
+	for _, p := range []*testenv.Process{leader.Manager, leader.Server, standby.Manager, standby.Server} {
+		if lines := p.LogSince(0, func(l string) bool { return strings.Contains(l, string(secret.Data["key"])) }, 1); len(lines) > 0 {
+			t.Errorf("%s logs the nonce key", p.Name)
+		}
+	}
 
 	sc := &scenario{t: t, ctx: ctx, c: two.Client, ns: "replicas"}
 	sc.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sc.ns}})

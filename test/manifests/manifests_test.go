@@ -426,7 +426,7 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 
 	wantArgs := map[string][]string{
 		"manager": {"manager", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081", "--leader-elect", "--server-url=$(SERVER_URL)",
-			"--files-addr=127.0.0.1:8090", "--server-admin-url=http://127.0.0.1:8082"},
+			"--files-addr=127.0.0.1:8090", "--server-admin-url=http://127.0.0.1:8082", "--nonce-key-secret=dect-operator-nonce-key"},
 		"serve": {"serve", "--addr=:8088", "--files-from=http://127.0.0.1:8090", "--metrics-addr=127.0.0.1:8082", "--probe-addr=:8083"},
 	}
 	// The server's metrics port is bound to loopback, so the Pod does not name it.
@@ -434,6 +434,12 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	for _, c := range spec.Containers {
 		if !slices.Equal(c.Args, wantArgs[c.Name]) {
 			t.Errorf("%s: args = %q, want %q", c.Name, c.Args, wantArgs[c.Name])
+		}
+		// --nonce-key-secret's Secret is in the Pod's namespace, whatever it is.
+		if c.Name == "manager" && !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
+			return e.Name == "POD_NAMESPACE" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace"
+		}) {
+			t.Errorf("manager: no POD_NAMESPACE from metadata.namespace: %v", c.Env)
 		}
 		var ports []int32
 		for _, p := range c.Ports {
@@ -799,7 +805,7 @@ func testSeparateServer(t *testing.T) {
 		t.Fatalf("the operator's Pod runs %d containers, want the manager alone", len(cs))
 	}
 	for _, a := range op.Spec.Template.Spec.Containers[0].Args {
-		if strings.HasPrefix(a, "--files-addr") || strings.HasPrefix(a, "--server-admin-url") {
+		if strings.HasPrefix(a, "--files-addr") || strings.HasPrefix(a, "--server-admin-url") || strings.HasPrefix(a, "--nonce-key-secret") {
 			t.Errorf("manager: %s, with no sidecar to serve", a)
 		}
 	}
