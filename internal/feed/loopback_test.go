@@ -17,6 +17,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 
 	"github.com/dect-operator/dect-operator/internal/provserver"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 func TestListenAndParseURLTakeLoopbackOnly(t *testing.T) {
@@ -119,17 +120,7 @@ func startPublisher(t *testing.T, addr string, log logr.Logger) (*Publisher, *ur
 // waitFor waits until check passes; the deadline only keeps a broken test from hanging.
 func waitFor(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.EventuallyEvery(t, what, time.Minute, 5*time.Millisecond, check)
 }
 
 // holds checks that store holds exactly these MACs with bodies saying these words.

@@ -16,6 +16,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/digest"
 	"github.com/dect-operator/dect-operator/internal/feed"
 	"github.com/dect-operator/dect-operator/internal/provserver"
+	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
 // freeAddrs returns n loopback addresses with ports that were free a moment ago.
@@ -68,17 +69,7 @@ func TestRunSidecar(t *testing.T) {
 
 	waitFor := func(what string, check func() error) {
 		t.Helper()
-		deadline := time.Now().Add(time.Minute) // only keeps a broken test from hanging
-		for {
-			err := check()
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %v", what, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testenv.EventuallyEvery(t, what, time.Minute, 10*time.Millisecond, check) // the deadline only keeps a broken test from hanging
 	}
 	waitFor("the probe port", func() error {
 		_, _, err := get("http://" + o.ProbeAddr + "/healthz")

@@ -142,18 +142,11 @@ func TestRecorderWritesAtMostOncePerIntervalUnlessTheFileChanged(t *testing.T) {
 	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
 	var mu sync.Mutex
 	applies := 0
-	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(dectBase("a", "office", time.Unix(100, 0)), cm, sec).WithInterceptorFuncs(interceptor.Funcs{
-		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
-			mu.Lock()
-			defer mu.Unlock()
-			applies++
-			return nil
-		},
-	}).Build()
-	store := provserver.NewStore()
-	src := NewSource(c, StoreSink(store), logr.Discard())
-	src.rebuild(context.Background())
-	rec := NewRecorder(c, src, logr.Discard())
+	c, src, store, rec := recorderFixture(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		applies++
+	}, dectBase("a", "office", time.Unix(100, 0)), cm, sec)
 	e, _ := store.Lookup(mac)
 
 	t0 := time.Unix(1000, 0)
@@ -282,20 +275,27 @@ func TestSourceWatchesOnlyWhatItBuildsFrom(t *testing.T) {
 	}
 }
 
-// A base whose file is no longer published takes its last delivery record along: the
-// Recorder's memory follows the bases that exist, not every base it ever recorded.
-func TestRecorderForgetsADeletedBase(t *testing.T) {
-	base := dectBase("a", "office", time.Unix(100, 0))
-	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
-	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(base, cm, sec).WithInterceptorFuncs(interceptor.Funcs{
+// recorderFixture is a Source over objs, built once, and its Recorder, whose status
+// writes succeed and call applied.
+func recorderFixture(applied func(), objs ...client.Object) (client.Client, *Source, *provserver.Store, *Recorder) {
+	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
 		SubResourceApply: func(context.Context, client.Client, string, runtime.ApplyConfiguration, ...client.SubResourceApplyOption) error {
-			return nil // the status write succeeds
+			applied()
+			return nil
 		},
 	}).Build()
 	store := provserver.NewStore()
 	src := NewSource(c, StoreSink(store), logr.Discard())
 	src.rebuild(context.Background())
-	rec := NewRecorder(c, src, logr.Discard())
+	return c, src, store, NewRecorder(c, src, logr.Discard())
+}
+
+// A base whose file is no longer published takes its last delivery record along: the
+// Recorder's memory follows the bases that exist, not every base it ever recorded.
+func TestRecorderForgetsADeletedBase(t *testing.T) {
+	base := dectBase("a", "office", time.Unix(100, 0))
+	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
+	c, src, store, rec := recorderFixture(func() {}, base, cm, sec)
 	e, _ := store.Lookup(mac)
 	rec.write(context.Background(), provserver.Delivery{Namespace: "a", Base: "office", MAC: mac,
 		Time: time.Unix(1000, 0), Source: netip.MustParseAddr("192.0.2.1"), Hash: e.Hash})
