@@ -28,14 +28,14 @@ func runManager(args []string) error {
 	fs.StringVar(&o.FilesAddr, "files-addr", "", "loopback address (e.g. 127.0.0.1:8090) where this manager serves the provisioning files to its sidecar (serve --files-from) and records the deliveries it reports, in every replica; empty: none, for a separate server Deployment")
 	fs.StringVar(&o.ServerAdminURL, "server-admin-url", "", "the sidecar's metrics address (serve --metrics-addr, e.g. http://127.0.0.1:8082), which the metrics endpoint then serves at /unknown-devices and /server-metrics; empty: not served")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "with --files-addr: least time between two delivery records of a base served the same file (default 1m)")
-	secretName := fs.String("nonce-key-secret", "", "with --files-addr: name of the Secret, in the manager's namespace (POD_NAMESPACE, else --leader-election-namespace), holding the key that signs the sidecar's Digest nonces; created with a random key if missing, so that every replica's sidecar accepts the others' nonces; empty: the sidecar's own (serve --nonce-key-file, or random)")
+	secretName := fs.String("nonce-key-secret", "", "name of the Secret, in the manager's namespace (POD_NAMESPACE, else --leader-election-namespace), holding the key that signs the Digest nonces; created with a random key if missing; with --files-addr sent to the sidecar, so that every replica's sidecar accepts the others' nonces (a separate server mounts the Secret: serve --nonce-key-file); empty: none")
 	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained (a base of 100 handsets writes about 100 statuses at once)")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")
 	if err := parseClusterFlags(fs, args); err != nil {
 		return err
 	}
 	var err error
-	if o.NonceKeySecret, err = nonceKeySecret(*secretName, o.FilesAddr, os.Getenv("POD_NAMESPACE"), o.LeaderElectionNamespace); err != nil {
+	if o.NonceKeySecret, err = nonceKeySecret(*secretName, os.Getenv("POD_NAMESPACE"), o.LeaderElectionNamespace); err != nil {
 		return err
 	}
 	cfg := ctrl.GetConfigOrDie()
@@ -45,14 +45,12 @@ func runManager(args []string) error {
 
 // nonceKeySecret returns the Secret of --nonce-key-secret name: in the Pod's namespace
 // (the downward API's POD_NAMESPACE), else the lease's, which a manager run outside a
-// cluster is given. The key reaches nothing but the sidecar, so the flag is refused
-// without --files-addr rather than ignored.
-func nonceKeySecret(name, filesAddr, podNamespace, leaseNamespace string) (types.NamespacedName, error) {
-	switch {
-	case name == "":
+// cluster is given. With --files-addr the key goes to the sidecar through the feed;
+// without, the manager only makes sure the Secret exists, for a separate server
+// Deployment that mounts it (config/overlays/separate-server).
+func nonceKeySecret(name, podNamespace, leaseNamespace string) (types.NamespacedName, error) {
+	if name == "" {
 		return types.NamespacedName{}, nil
-	case filesAddr == "":
-		return types.NamespacedName{}, errors.New("--nonce-key-secret needs --files-addr: the key goes to the sidecar through the feed")
 	}
 	ns := cmp.Or(podNamespace, leaseNamespace)
 	if ns == "" {

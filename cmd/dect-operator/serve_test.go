@@ -30,16 +30,15 @@ func TestServeFilesFromRefuses(t *testing.T) {
 // refused where it could not be honoured: no namespace, or no sidecar to send the key to.
 func TestNonceKeySecret(t *testing.T) {
 	for _, tc := range []struct {
-		name, filesAddr, podNS, leaseNS string
+		name, podNS, leaseNS string
 		want                            string // namespace/name, or the error
 	}{
-		{"", "", "", "", "/"},
-		{"k", "127.0.0.1:8090", "dect-system", "default", "dect-system/k"},
-		{"k", "127.0.0.1:8090", "", "default", "default/k"},
-		{"k", "127.0.0.1:8090", "", "", "needs the manager's namespace"},
-		{"k", "", "dect-system", "", "needs --files-addr"},
+		{"", "", "", "/"},
+		{"k", "dect-system", "default", "dect-system/k"},
+		{"k", "", "default", "default/k"},
+		{"k", "", "", "needs the manager's namespace"},
 	} {
-		got, err := nonceKeySecret(tc.name, tc.filesAddr, tc.podNS, tc.leaseNS)
+		got, err := nonceKeySecret(tc.name, tc.podNS, tc.leaseNS)
 		s := got.String()
 		if err != nil {
 			s = err.Error()

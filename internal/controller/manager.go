@@ -61,10 +61,10 @@ type Options struct {
 	// /unknown-devices, on loopback in the Pod), which the manager's metrics endpoint
 	// then serves at /unknown-devices and /server-metrics (server.AdminProxy).
 	ServerAdminURL string
-	// NonceKeySecret, when its Name is set (with FilesAddr), is the Secret holding the
-	// key that signs the Digest nonces of every replica's sidecar (EnsureNonceKey
-	// creates it), sent to the sidecar through the feed: a device challenged by one
-	// replica may answer another.
+	// NonceKeySecret, when its Name is set, is the Secret holding the key that signs
+	// the Digest nonces (EnsureNonceKey creates it): with FilesAddr sent to every
+	// replica's sidecar through the feed, so that a device challenged by one replica may
+	// answer another; without, there for a separate server Deployment to mount.
 	NonceKeySecret types.NamespacedName
 }
 
@@ -115,7 +115,7 @@ func nonceKey(ctx context.Context, mgr ctrl.Manager, secret types.NamespacedName
 	if err != nil {
 		return nil, fmt.Errorf("the nonce key: %w", err)
 	}
-	mgr.GetLogger().Info("the sidecar signs Digest nonces with the key of the Secret", "secret", secret.String())
+	mgr.GetLogger().Info("the provisioning servers sign Digest nonces with the key of the Secret", "secret", secret.String())
 	return key, nil
 }
 
@@ -183,11 +183,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 			}
 		}
 	}
+	nonceKey, err := nonceKey(ctx, mgr, o.NonceKeySecret)
+	if err != nil {
+		return err
+	}
 	if o.FilesAddr != "" {
-		nonceKey, err := nonceKey(ctx, mgr, o.NonceKeySecret)
-		if err != nil {
-			return err
-		}
 		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval, MACPolicy: o.MACPolicy, NonceKey: nonceKey}); err != nil {
 			return fmt.Errorf("setting up the feed to the provisioning server: %w", err)
 		}

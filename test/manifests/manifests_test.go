@@ -804,10 +804,20 @@ func testSeparateServer(t *testing.T) {
 	if cs := op.Spec.Template.Spec.Containers; len(cs) != 1 || cs[0].Name != "manager" {
 		t.Fatalf("the operator's Pod runs %d containers, want the manager alone", len(cs))
 	}
-	for _, a := range op.Spec.Template.Spec.Containers[0].Args {
-		if strings.HasPrefix(a, "--files-addr") || strings.HasPrefix(a, "--server-admin-url") || strings.HasPrefix(a, "--nonce-key-secret") {
+	manager := op.Spec.Template.Spec.Containers[0]
+	for _, a := range manager.Args {
+		if strings.HasPrefix(a, "--files-addr") || strings.HasPrefix(a, "--server-admin-url") {
 			t.Errorf("manager: %s, with no sidecar to serve", a)
 		}
+		// The overlay replaces the manager's arguments: they must still bind the ports
+		// the container declares (the metrics Service and NetworkPolicy name them).
+		if port, ok := strings.CutPrefix(a, "--metrics-bind-address=:"); ok && !hasPort(manager, intstr.Parse(port)) {
+			t.Errorf("manager: %s, a port the container does not declare", a)
+		}
+	}
+	// The servers sign their nonces with the key of the Secret the manager keeps.
+	if !slices.Contains(manager.Args, "--nonce-key-secret=dect-operator-nonce-key") {
+		t.Errorf("manager: args %q, want --nonce-key-secret=dect-operator-nonce-key for the servers to mount", manager.Args)
 	}
 	checkCredentials(t, op)
 	checkServerURL(t, op, "http://dect-provisioning.dect-system.svc/")
@@ -821,6 +831,7 @@ func testSeparateServer(t *testing.T) {
 		t.Errorf("server: image %s, args %v; want serve in the direct mode", c.Image, c.Args)
 	}
 	checkPodSecurity(t, srv)
+	checkNonceKeyMounted(t, spec)
 	svc := convert[corev1.Service](t, find(objs, "Service", "dect-provisioning"))
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
 	if !sel.Matches(labels.Set(srv.Spec.Template.Labels)) || sel.Matches(labels.Set(op.Spec.Template.Labels)) {
@@ -861,6 +872,34 @@ func testSeparateServer(t *testing.T) {
 			t.Errorf("the server's ServiceAccount may %s %s %s/%s, which it does not need", a.verb, a.group, a.resource, a.subresource)
 		}
 	}
+}
+
+// checkNonceKeyMounted: the separate server reads its nonce key from the Secret
+// dect-operator-nonce-key, mounted where its --nonce-key-file points, so that all its
+// replicas (and a restarted one) accept each other's nonces.
+func checkNonceKeyMounted(t *testing.T, spec corev1.PodSpec) {
+	t.Helper()
+	c := spec.Containers[0]
+	var file string
+	for _, a := range c.Args {
+		if f, ok := strings.CutPrefix(a, "--nonce-key-file="); ok {
+			file = f
+		}
+	}
+	if file == "" {
+		t.Errorf("server: args %q, want --nonce-key-file", c.Args)
+		return
+	}
+	for _, m := range c.VolumeMounts {
+		if strings.HasPrefix(file, m.MountPath+"/") {
+			for _, v := range spec.Volumes {
+				if v.Name == m.Name && v.Secret != nil && v.Secret.SecretName == "dect-operator-nonce-key" {
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("server: --nonce-key-file=%s is not in a mount of the Secret dect-operator-nonce-key", file)
 }
 
 func testSamples(t *testing.T) {
