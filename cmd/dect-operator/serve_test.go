@@ -31,7 +31,7 @@ func TestServeFilesFromRefuses(t *testing.T) {
 func TestNonceKeySecret(t *testing.T) {
 	for _, tc := range []struct {
 		name, podNS, leaseNS string
-		want                            string // namespace/name, or the error
+		want                 string // namespace/name, or the error
 	}{
 		{"", "", "", "/"},
 		{"k", "dect-system", "default", "dect-system/k"},
