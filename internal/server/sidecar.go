@@ -138,13 +138,14 @@ func unknownDevicesOnceBuilt(handler *atomic.Pointer[provserver.Handler]) http.H
 	})
 }
 
-// serveAdmin serves h on addr until ctx is done.
+// serveAdmin serves h on addr until ctx is done, with the devices' port's timeouts and
+// header limit: the probe port is on the Pod's address.
 func serveAdmin(ctx context.Context, addr string, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := provserver.HTTPServer(h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
