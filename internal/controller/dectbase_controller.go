@@ -27,6 +27,7 @@ import (
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/handsetstatus"
 	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
@@ -54,6 +55,8 @@ type DectBaseReconciler struct {
 	// MACPolicy is what a namespace without the annotation macpolicy.Annotation may
 	// declare; the provisioning server must be given the same.
 	MACPolicy macpolicy.Mode
+	// HandsetStatuses writes the status of handsets; the reconcilers decide it.
+	HandsetStatuses *handsetstatus.Writer
 }
 
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
@@ -100,6 +103,9 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	// Statuses decided but not yet written, or not yet back in the cache, are what the
+	// handsets' statuses are now.
+	r.HandsetStatuses.Newest(handsets)
 	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
 	if err != nil { // refused at admission; reported should it ever get here
 		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())

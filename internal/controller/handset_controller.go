@@ -33,10 +33,13 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err == nil || client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	handsets := []dectv1alpha1.Handset{h}
+	r.HandsetStatuses.Newest(handsets)
 	now := r.now()
-	st, stalls := assemble.BaseMissing(&h, r.policy(now))
-	if err := r.patchHandsetStatus(ctx, &h, &st); err != nil || stalls.IsZero() {
-		return ctrl.Result{}, err
+	st, stalls := assemble.BaseMissing(&handsets[0], r.policy(now))
+	r.HandsetStatuses.Set(types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}, &handsets[0], st)
+	if stalls.IsZero() {
+		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: stalls.Sub(now) + time.Second}, nil
 }
