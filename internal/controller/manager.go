@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -142,8 +143,16 @@ func handsetStatusWriter(mgr ctrl.Manager, cfg *rest.Config, o Options) (*handse
 	return w, nil
 }
 
+// registerClientMetrics adds client-go's rate limiter and request latencies to the
+// manager's metrics: the time a write waits in the client's own rate limiter is the
+// first thing to read when a change is slow to reach a device.
+var registerClientMetrics = sync.OnceFunc(func() {
+	ctrlmetrics.RegisterRESTClientMetrics(ctrlmetrics.MetricRateLimiterLatency, ctrlmetrics.MetricRequestLatency)
+})
+
 // Run runs the manager process, the reconcilers, until ctx is done.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
+	registerClientMetrics()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme.New(),
 		Metrics:                 MetricsOptions(o.MetricsAddr, o.MetricsInsecure),
