@@ -32,9 +32,13 @@ func runManager(args []string) error {
 	secretName := fs.String("nonce-key-secret", "", "name of the Secret, in the manager's namespace (POD_NAMESPACE, else --leader-election-namespace), holding the key that signs the Digest nonces; created with a random key if missing; with --files-addr sent to the sidecar, so that every replica's sidecar accepts the others' nonces (a separate server mounts the Secret: serve --nonce-key-file); empty: none")
 	fs.DurationVar(&o.HandsetStatusHold, "handset-status-hold", handsetstatus.DefaultHold, "a base's handset statuses are written once none of them changed for this long (so that a fetch that follows a render lands in the same write)...")
 	fs.DurationVar(&o.HandsetStatusMaxHold, "handset-status-max-hold", handsetstatus.DefaultMaxHold, "...or this long after the oldest of them was decided, while the base keeps changing")
+	pprofAddr := pprofFlag(fs)
 	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained; the writes of handset statuses have a budget of their own of the same size")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")
 	if err := parseClusterFlags(fs, args); err != nil {
+		return err
+	}
+	if err := startPprof(*pprofAddr); err != nil {
 		return err
 	}
 	var err error

@@ -45,6 +45,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,6 +53,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/provfile"
@@ -63,7 +65,7 @@ import (
 type config struct {
 	bases, handsets, changes, workers int
 	idle, poll, timeout               time.Duration
-	keep, bare                        bool
+	keep, bare, profile               bool
 }
 
 func main() {
@@ -79,7 +81,9 @@ func main() {
 	flag.DurationVar(&c.poll, "poll", 10*time.Second, "after the quiet rest, rest again as long with every device re-checking its file this often; 0 skips it")
 	flag.DurationVar(&c.timeout, "timeout", 20*time.Minute, "give up converging after this long")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binary, kubeconfig, logs)")
+	flag.BoolVar(&c.profile, "profile", false, "save both processes' heap profiles once every base is served and once the writes stopped, into the work folder (kept)")
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard()) // envtest's own progress lines are not this report's
 	if err := runAll(c, sizes); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
@@ -145,9 +149,33 @@ func run(c config) (*report, error) {
 		}
 		logf("bare creation (no operator): %v", r.bare.Round(time.Millisecond))
 	}
-	s, err := testenv.Start(ctx, testenv.Options{Dir: dir, Logf: logf})
+	opts := testenv.Options{Dir: dir, Logf: logf}
+	var pprof []string // the manager's and the server's profile addresses
+	if c.profile {
+		c.keep = true
+		ports, err := testenv.FreePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		pprof = []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+		opts.ManagerArgs, opts.ServerArgs = []string{"--pprof-addr=" + pprof[0]}, []string{"--pprof-addr=" + pprof[1]}
+	}
+	s, err := testenv.Start(ctx, opts)
 	if err != nil {
 		return nil, err
+	}
+	saveHeaps := func(when string) {
+		for i, who := range []string{"manager", "server"} {
+			if len(pprof) == 0 {
+				return
+			}
+			path := filepath.Join(dir, fmt.Sprintf("%s-heap-%s.pb.gz", who, when))
+			if err := download("http://"+pprof[i]+"/debug/pprof/heap", path); err != nil {
+				logf("heap profile of the %s: %v", who, err)
+				continue
+			}
+			logf("heap profile of the %s %s: go tool pprof -top -sample_index=inuse_space %s", who, when, path)
+		}
 	}
 	defer func() {
 		s.Stop()
@@ -179,8 +207,10 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	r.converged = time.Since(start)
+	r.managerCPU, r.serverCPU = cpuSeconds(s.Manager.Pid()), cpuSeconds(s.Server.Pid())
 	r.slowest = slices.MaxFunc(bases, func(a, b *base) int { return cmp.Compare(a.served, b.served) }).served
 	logf("every base Ready and served after %v", r.converged.Round(time.Millisecond))
+	saveHeaps("served")
 	// The first half of the changes while the statuses are still being written.
 	settling := time.Now()
 	if err := d.timeChanges(ctx, bases, 0, c.changes/2, &r, "while settling"); err != nil {
@@ -197,6 +227,7 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	r.convergeWrites = m.operatorWrites(before, after)
+	saveHeaps("settled")
 	r.managerPeak, _ = s.Manager.PeakRSS()
 	r.serverPeak, _ = s.Server.PeakRSS()
 
@@ -558,6 +589,44 @@ func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (change, 
 	return change{}, fmt.Errorf("%s: the change of %s was not served within 2 minutes", b.ns, user)
 }
 
+// cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
+// unknown.
+func cpuSeconds(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(raw), ") ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// download saves what url answers into path.
+func download(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o600)
+}
+
 // scrape sums the samples of metric (every label set) at a Prometheus endpoint.
 func scrape(url, metric string) (float64, error) {
 	resp, err := http.Get(url)
@@ -754,6 +823,7 @@ type report struct {
 	polls                                      int
 	pollWrites                                 counts
 	managerPeak, serverPeak                    int64
+	managerCPU, serverCPU                      float64 // CPU seconds used until converged
 	changes                                    []change
 }
 
@@ -792,6 +862,7 @@ func (r *report) print(f *os.File) {
 	if r.bare > 0 {
 		fmt.Fprintf(w, "  ratio to the bare creation\t%.2f\t<= 1.3 at 10,000\n", r.ratio())
 	}
+	fmt.Fprintf(w, "  CPU used until then: manager / server\t%.1f s / %.1f s\t\n", r.managerCPU, r.serverCPU)
 	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
 	total := sum(r.convergeWrites)
 	fmt.Fprintf(w, "API writes until at rest (incl. %d changes' own)\t%.0f (%.2f per handset)\t<= 1.2 per handset\n", len(r.served("while settling")), total, total/float64(n))

@@ -6,8 +6,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
@@ -48,7 +50,8 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // is deleted.
 func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&dectv1alpha1.Handset{}).
+		// Its own status writes are no news to it.
+		For(&dectv1alpha1.Handset{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
 		Named("handset").
 		Complete(r)
