@@ -21,23 +21,27 @@ import (
 //  2. An event while a run of the key is scheduled later joins that run.
 //  3. Any other event runs gap after the key's last run (or at once if that is past),
 //     and the gap doubles, up to Max.
+//  4. Once no event of any key arrived for Quiet, the runs scheduled later are due at
+//     once (Flush): the bulk apply is over, and waiting gains nothing more.
 //
-// So during a burst the key runs at once, then after 1, 2, 4, ... Max seconds (with Min
-// one second), and no later than Max after the burst's last event. The zero Spacer
-// uses the defaults below. It is safe for concurrent use.
-type Spacer struct {
+// So during a burst a key runs at once, then after 1, 2, 4, ... seconds (with Min one
+// second), and, once the burst ends, Quiet after its last event. The zero Spacer uses
+// the defaults below. It is safe for concurrent use.
+type Spacer[K comparable] struct {
 	Min, Max, Quiet time.Duration
 
-	mu    sync.Mutex
-	keys  map[string]*key
-	swept time.Time
+	mu        sync.Mutex
+	keys      map[K]*key
+	lastEvent time.Time
+	swept     time.Time
 }
 
-// Defaults: a gap that starts at one second and doubles up to eight, and a key quiet
-// after two seconds without an event (handsets applied in bulk arrive faster).
+// Defaults: a gap that starts at one second and doubles up to thirty, and a key, or
+// all of them, quiet after two seconds without an event (handsets applied in bulk
+// arrive faster).
 const (
 	DefaultMin   = time.Second
-	DefaultMax   = 8 * time.Second
+	DefaultMax   = 30 * time.Second
 	DefaultQuiet = 2 * time.Second
 )
 
@@ -48,14 +52,15 @@ type key struct {
 
 // Next records an event of k at now and returns when k's work should run: now, or
 // later.
-func (s *Spacer) Next(k string, now time.Time) time.Time {
+func (s *Spacer[K]) Next(k K, now time.Time) time.Time {
 	minGap, maxGap, quiet := or(s.Min, DefaultMin), or(s.Max, DefaultMax), or(s.Quiet, DefaultQuiet)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.keys == nil {
-		s.keys = map[string]*key{}
+		s.keys = map[K]*key{}
 	}
 	s.sweep(now, maxGap+quiet)
+	s.lastEvent = now
 	st := s.keys[k]
 	switch {
 	case st == nil || now.Sub(st.lastEvent) >= quiet: // rule 1
@@ -73,9 +78,36 @@ func (s *Spacer) Next(k string, now time.Time) time.Time {
 	return st.lastRun
 }
 
+// QuietAfter is how long after the last event of any key Flush has work to do: the
+// caller waits that long (and again, if events came meanwhile) before it calls Flush.
+func (s *Spacer[K]) QuietAfter(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastEvent.Add(or(s.Quiet, DefaultQuiet)).Sub(now)
+}
+
+// Flush returns, once no event of any key arrived for Quiet, the keys whose runs are
+// scheduled later than now, and true; they are due now (rule 4). Before that, it
+// returns false.
+func (s *Spacer[K]) Flush(now time.Time) ([]K, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.lastEvent) < or(s.Quiet, DefaultQuiet) {
+		return nil, false
+	}
+	var due []K
+	for k, st := range s.keys {
+		if st.lastRun.After(now) {
+			st.lastRun = now
+			due = append(due, k)
+		}
+	}
+	return due, true
+}
+
 // sweep forgets, at most once per age, the keys quiet for longer than age: a deleted
 // base leaves nothing behind.
-func (s *Spacer) sweep(now time.Time, age time.Duration) {
+func (s *Spacer[K]) sweep(now time.Time, age time.Duration) {
 	if now.Sub(s.swept) < age {
 		return
 	}
@@ -88,7 +120,7 @@ func (s *Spacer) sweep(now time.Time, age time.Duration) {
 }
 
 // Len is how many keys the Spacer remembers.
-func (s *Spacer) Len() int {
+func (s *Spacer[K]) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.keys)

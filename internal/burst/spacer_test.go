@@ -1,6 +1,7 @@
 package burst
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -49,7 +50,7 @@ func TestSpacer(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var s Spacer
+			s := Spacer[string]{Max: 8 * time.Second}
 			for i, e := range tc.events {
 				if got := s.Next(e.key, at(e.at)); !got.Equal(at(e.wantAt)) {
 					t.Errorf("event %d (%s at %.1fs): runs at %.2fs, want %.2fs", i, e.key, e.at, got.Sub(t0).Seconds(), e.wantAt)
@@ -61,7 +62,7 @@ func TestSpacer(t *testing.T) {
 
 // A deleted key is forgotten once it has been quiet for a while.
 func TestSpacerForgetsQuietKeys(t *testing.T) {
-	var s Spacer
+	var s Spacer[string]
 	t0 := time.Now()
 	for i := range 100 {
 		s.Next(string(rune('a'+i%26))+string(rune('a'+i/26)), t0)
@@ -72,5 +73,39 @@ func TestSpacerForgetsQuietKeys(t *testing.T) {
 	s.Next("later", t0.Add(time.Minute))
 	if s.Len() != 1 {
 		t.Errorf("%d keys remembered a minute later, want 1", s.Len())
+	}
+}
+
+// Rule 4: once no key had an event for Quiet, the runs scheduled later are due.
+func TestSpacerFlushesWhenEveryKeyIsQuiet(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	var s Spacer[string]
+	for i := range 40 { // a, b and c busy for 20 s: their next runs are at 31 s
+		sec := float64(i) / 2
+		for _, k := range []string{"a", "b", "c"} {
+			s.Next(k, at(sec))
+		}
+	}
+	if next := s.Next("a", at(19.6)); !next.Equal(at(31)) {
+		t.Fatalf("a's next run at %vs, want 31s", next.Sub(t0).Seconds())
+	}
+	s.Next("d", at(20.4)) // quiet so far: runs at once
+	if due, ok := s.Flush(at(21.5)); ok || len(due) != 0 {
+		t.Errorf("flushed %v (%v) while d's event is 1.1 s old, want nothing", due, ok)
+	}
+	if wait := s.QuietAfter(at(21.5)); wait != 900*time.Millisecond {
+		t.Errorf("quiet after %v, want 0.9s", wait)
+	}
+	due, ok := s.Flush(at(22.5))
+	slices.Sort(due)
+	if !ok {
+		t.Error("not quiet 2.1 s after the last event")
+	}
+	if !slices.Equal(due, []string{"a", "b", "c"}) {
+		t.Errorf("flushed %v, want a, b and c (d ran at once)", due)
+	}
+	if again, _ := s.Flush(at(23)); len(again) != 0 {
+		t.Errorf("flushed %v twice", again)
 	}
 }

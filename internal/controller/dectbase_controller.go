@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,8 +62,9 @@ type DectBaseReconciler struct {
 	HandsetStatuses *handsetstatus.Writer
 
 	// spacer gathers the reconciles that a burst of Handset and Secret events asks of a
-	// base (burst.Spacer).
-	spacer burst.Spacer
+	// base (burst.Spacer); flushing is set while a flush waits for the events to stop.
+	spacer   burst.Spacer[reconcile.Request]
+	flushing atomic.Bool
 }
 
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
@@ -364,8 +366,9 @@ func (r *DectBaseReconciler) spaced(mapFn handler.MapFunc) handler.EventHandler 
 					continue
 				}
 				seen[req] = true
-				if wait := r.spacer.Next(req.String(), now).Sub(now); wait > 0 {
+				if wait := r.spacer.Next(req, now).Sub(now); wait > 0 {
 					q.AddAfter(req, wait)
+					r.flushWhenQuiet(q)
 				} else {
 					q.Add(req)
 				}
@@ -386,6 +389,27 @@ func (r *DectBaseReconciler) spaced(mapFn handler.MapFunc) handler.EventHandler 
 			enqueue(ctx, q, e.Object)
 		},
 	}
+}
+
+// flushWhenQuiet reconciles the bases whose runs were put off, once the events stop
+// (burst.Spacer, rule 4): one waiting timer at a time, re-armed while events come.
+func (r *DectBaseReconciler) flushWhenQuiet(q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if !r.flushing.CompareAndSwap(false, true) {
+		return
+	}
+	var check func()
+	check = func() {
+		due, quiet := r.spacer.Flush(time.Now())
+		if !quiet {
+			time.AfterFunc(max(r.spacer.QuietAfter(time.Now()), time.Millisecond), check)
+			return
+		}
+		r.flushing.Store(false)
+		for _, req := range due {
+			q.Add(req)
+		}
+	}
+	time.AfterFunc(r.spacer.QuietAfter(time.Now()), check)
 }
 
 func baseOfHandset(_ context.Context, o client.Object) []reconcile.Request {

@@ -406,6 +406,9 @@ type Override struct {
 // changes is unconfirmed and has the evidence SourceOverride: it is now the user's
 // hypothesis, whatever the default's sources said.
 func (p *Profile) WithOverrides(o []Override) (*Profile, error) {
+	if len(o) == 0 {
+		return p, nil // a Profile never changes: p is its own copy
+	}
 	entries := slices.Clone(p.entries)
 	seen := make(map[Param]bool, len(o))
 	var errs []error
