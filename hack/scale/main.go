@@ -509,22 +509,24 @@ type change struct {
 	phase         string
 	served, file  time.Duration
 	limiterWaitMs float64 // the manager's clients' rate limiter wait meanwhile, summed
+	queued        float64 // bases waiting in the manager's queue when the change was made
 }
 
 // timeChanges times changes from..to-1 one after the other and adds them to r, with the
 // manager's rate limiter wait during each (from its metrics).
 func (d *driver) timeChanges(ctx context.Context, bases []*base, from, to int, r *report, phase string) error {
 	for i := from; i < to; i++ {
-		before, _ := scrape(d.managerMetrics, "rest_client_rate_limiter_duration_seconds_sum")
+		before, _ := scrape(d.managerMetrics, "rest_client_rate_limiter_duration_seconds_sum", "")
+		queued, _ := scrape(d.managerMetrics, "workqueue_depth", `name="dectbase"`)
 		ch, err := d.timeOneChange(ctx, bases[(i*7)%len(bases)], (i*37)%d.c.handsets, i)
 		if err != nil {
 			return err
 		}
-		after, _ := scrape(d.managerMetrics, "rest_client_rate_limiter_duration_seconds_sum")
-		ch.phase, ch.limiterWaitMs = phase, (after-before)*1000
+		after, _ := scrape(d.managerMetrics, "rest_client_rate_limiter_duration_seconds_sum", "")
+		ch.phase, ch.limiterWaitMs, ch.queued = phase, (after-before)*1000, queued
 		r.changes = append(r.changes, ch)
-		logf("change %d (%s) served after %v (file stored after %v; rate limiter wait %.0f ms)", i+1, phase,
-			ch.served.Round(time.Millisecond), ch.file.Round(time.Millisecond), ch.limiterWaitMs)
+		logf("change %d (%s) served after %v (file stored after %v; rate limiter wait %.0f ms; %.0f bases queued before it)", i+1, phase,
+			ch.served.Round(time.Millisecond), ch.file.Round(time.Millisecond), ch.limiterWaitMs, ch.queued)
 	}
 	return nil
 }
@@ -627,8 +629,9 @@ func download(url, path string) error {
 	return os.WriteFile(path, raw, 0o600)
 }
 
-// scrape sums the samples of metric (every label set) at a Prometheus endpoint.
-func scrape(url, metric string) (float64, error) {
+// scrape sums the samples of metric whose labels contain labels (every label set when
+// labels is "") at a Prometheus endpoint.
+func scrape(url, metric, labels string) (float64, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return 0, err
@@ -644,7 +647,7 @@ func scrape(url, metric string) (float64, error) {
 		if base, _, labelled := strings.Cut(name, "{"); labelled {
 			name = base
 		}
-		if !ok || name != metric {
+		if !ok || name != metric || !strings.Contains(line, labels) {
 			continue
 		}
 		fields := strings.Fields(rest)
@@ -880,8 +883,8 @@ func (r *report) print(f *os.File) {
 	}
 	if len(r.changes) > 0 {
 		slow := slices.MaxFunc(r.changes, func(a, b change) int { return cmp.Compare(a.served, b.served) })
-		fmt.Fprintf(w, "  slowest: file stored after / served after / rate limiter wait\t%v / %v / %.0f ms (%s)\t\n",
-			slow.file.Round(time.Millisecond), slow.served.Round(time.Millisecond), slow.limiterWaitMs, slow.phase)
+		fmt.Fprintf(w, "  slowest: file stored after / served after / rate limiter wait / bases queued before it\t%v / %v / %.0f ms / %.0f (%s)\t\n",
+			slow.file.Round(time.Millisecond), slow.served.Round(time.Millisecond), slow.limiterWaitMs, slow.queued, slow.phase)
 	}
 	fmt.Fprintf(w, "API writes as the windows armed by the %d changes opened\t%.0f\tO(1) per base\n", len(r.changes), sum(r.windowWrites))
 	breakdown(w, r.windowWrites)
