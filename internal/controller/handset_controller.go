@@ -24,6 +24,9 @@ type HandsetReconciler struct {
 // Reconcile marks a Handset whose base is missing: waited for at first, since a GitOps
 // tool may apply the Handset before its DectBase, then Stalled.
 func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if res, skip := r.Shard.Skip(ctx, req); skip {
+		return res, nil
+	}
 	var h dectv1alpha1.Handset
 	if err := r.Get(ctx, req.NamespacedName, &h); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -36,6 +39,9 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	now := r.now()
 	st, stalls := assemble.BaseMissing(&h, r.policy(now))
 	if err := r.patchHandsetStatus(ctx, &h, &st); err != nil || stalls.IsZero() {
+		if r.Shard.Lost(err) {
+			return ctrl.Result{}, nil
+		}
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: stalls.Sub(now) + time.Second}, nil
@@ -48,6 +54,8 @@ func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&dectv1alpha1.Handset{}).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
 		Named("handset").
+		WithEventFilter(r.Shard.Predicate()).
+		WatchesRawSource(r.Shard.Entered(r.handsetsWithoutBase)).
 		Complete(r)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
 	"github.com/dect-operator/dect-operator/internal/server"
+	"github.com/dect-operator/dect-operator/internal/shard"
 )
 
 // Options configure the manager process.
@@ -39,6 +40,15 @@ type Options struct {
 	LeaderElection  bool
 	// LeaderElectionNamespace is where the lease lives when running outside a cluster.
 	LeaderElectionNamespace string
+	// LeaderElectionID names the lease; "" means DefaultLeaderElectionID. Each shard
+	// needs a lease of its own, its replicas share it.
+	LeaderElectionID string
+	// ShardSelector, when it selects less than every namespace, makes this manager a
+	// shard: it reconciles, and writes in, only the namespaces it selects (Shard); nil
+	// or empty: every namespace. ShardHandoverDelay is how long it keeps out of a
+	// namespace it saw become selected while it ran (0: shard.DefaultHandoverDelay).
+	ShardSelector      labels.Selector
+	ShardHandoverDelay time.Duration
 	// ServerURL is where devices reach the provisioning server; reported in status.
 	ServerURL string
 	// Now replaces the clock (tests only).
@@ -119,6 +129,9 @@ func nonceKey(ctx context.Context, mgr ctrl.Manager, secret types.NamespacedName
 	return key, nil
 }
 
+// DefaultLeaderElectionID is the lease of an unsharded manager's replicas.
+const DefaultLeaderElectionID = "dect-operator.provisioning.dect-operator.dev"
+
 // Run runs the manager process, the reconcilers, until ctx is done.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -126,7 +139,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Metrics:                 MetricsOptions(o.MetricsAddr, o.MetricsInsecure),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
-		LeaderElectionID:        "dect-operator.provisioning.dect-operator.dev",
+		LeaderElectionID:        cmp.Or(o.LeaderElectionID, DefaultLeaderElectionID),
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
@@ -156,11 +169,18 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	sh, err := NewShard(ctx, mgr, shard.Policy{Selector: o.ShardSelector, HandoverDelay: cmp.Or(o.ShardHandoverDelay, shard.DefaultHandoverDelay)}, o.Now)
+	if err != nil {
+		return err
+	}
+	// Only the reconcilers are sharded: the feed below records deliveries with the
+	// manager's own client, for every base this pod's server serves.
 	base := &DectBaseReconciler{
 		Pusher:     &push.Pusher{Metrics: pushMetrics},
-		Client:     mgr.GetClient(),
+		Client:     sh.Guard(mgr.GetClient()),
 		APIReader:  mgr.GetAPIReader(),
-		Recorder:   mgr.GetEventRecorder("dect-operator"),
+		Recorder:   sh.GuardEvents(mgr.GetEventRecorder("dect-operator")),
+		Shard:      sh,
 		ServerURL:  o.ServerURL,
 		Now:        o.Now,
 		StallAfter: o.StallAfter,
