@@ -229,7 +229,9 @@ func TestShardsOwnTheirNamespacesAndHandOver(t *testing.T) {
 	// ConfigMap: file.go) leaves b a record whose halves do not fit; b then keeps the
 	// slots from status, as after a crash there. Reported, not failed: the slots were
 	// checked above either way.
-	torn := b.Manager.LogSince(0, func(l string) bool { return strings.Contains(l, "stored file unreadable") && strings.Contains(l, "shard-moving") }, 5)
+	torn := b.Manager.LogSince(0, func(l string) bool {
+		return strings.Contains(l, "stored file unreadable") && strings.Contains(l, "shard-moving")
+	}, 5)
 	t.Logf("b found the record of shard-moving torn by the handover %d time(s)", len(torn))
 }
 
