@@ -105,13 +105,32 @@ func TestShardsOwnTheirNamespacesAndHandOver(t *testing.T) {
 	slotsBefore := slotTable(moving.sc.base("office"))
 	t.Logf("slots in shard-moving before the handover: %v", slotsBefore)
 
-	// The relabelling, while the handsets change: a handset is added just before, one
-	// is renamed (its display name) just after, neither waited for.
+	// The relabelling, while the handsets change: one is renamed (its display name)
+	// again and again from a second before until a second after, so that a's
+	// reconciles are under way when its cache sees the new label; a handset is added
+	// just before and another renamed just after, neither waited for.
+	churned := make(chan string)
+	go func() {
+		var last string
+		defer func() { churned <- last }()
+		for i, end := 0, time.Now().Add(2*time.Second); time.Now().Before(end); i++ {
+			name := fmt.Sprintf("Churn %d", i)
+			h := &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Name: "hs-1022"}}
+			if err := moving.sc.tryUpdate(h, func() { h.Spec.SIP.DisplayName = dectv1alpha1.Text(name) }); err != nil {
+				t.Errorf("renaming hs-1022: %v", err)
+				return
+			}
+			last = name
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	time.Sleep(time.Second)
 	lobby := handsetDef{Name: "hs-lobby", User: "1030", IPUI: "00 AB 11 22 33"}
 	moving.sc.declareHandset("office", lobby)
 	relabelled := time.Now()
 	relabel(t, shards.Client, "shard-moving", "b")
 	renameHandset(t, moving.sc, "hs-1014", "Front desk")
+	lastChurn := <-churned
 
 	// Both changes land, the slots of the three stay: the lobby takes the first free
 	// slot, whoever rendered it.
@@ -149,6 +168,9 @@ func TestShardsOwnTheirNamespacesAndHandOver(t *testing.T) {
 			}
 			if s := dev.Slot(1); s.DisplayName != "Front desk" {
 				return fmt.Errorf("slot 1 is named %q", s.DisplayName)
+			}
+			if s := dev.Slot(2); s.DisplayName != lastChurn {
+				return fmt.Errorf("slot 2 is named %q, want %q", s.DisplayName, lastChurn)
 			}
 			return nil
 		})
@@ -233,6 +255,10 @@ func TestShardsOwnTheirNamespacesAndHandOver(t *testing.T) {
 		return strings.Contains(l, "stored file unreadable") && strings.Contains(l, "shard-moving")
 	}, 5)
 	t.Logf("b found the record of shard-moving torn by the handover %d time(s)", len(torn))
+	refused := a.Manager.LogSince(0, func(l string) bool {
+		return strings.Contains(l, "write refused") && strings.Contains(l, "shard-moving")
+	}, 5)
+	t.Logf("a refused %d write(s) of its own in shard-moving (reconciles under way at the relabelling)", len(refused))
 }
 
 // relabel moves namespace ns to shard.
