@@ -61,9 +61,10 @@ type listener struct {
 	collect func(ctx context.Context, ns string) []reconcile.Request
 }
 
-// errNotOwned: a write refused by Guard because the namespace is not, or no longer,
-// the shard's. Reconcile stops quietly on it (Lost): another shard owns the object.
-var errNotOwned = errors.New("namespace not owned by this manager shard")
+// errNotOwned is shard.ErrNotOwned: a write refused by Guard. Reconcile stops quietly
+// on it (Lost); a writer of its own (outside Reconcile) given a guarded client must
+// drop the write rather than retry it.
+var errNotOwned = shard.ErrNotOwned
 
 // namespaceMeta is an empty Namespace as the metadata-only cache holds it.
 func namespaceMeta() *metav1.PartialObjectMetadata {

@@ -11,11 +11,17 @@
 package shard
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 )
+
+// ErrNotOwned is the error of a write a shard refuses because the namespace is not, or
+// no longer, its own (the controller's write guard). Whoever gets it drops the write
+// rather than retry it: another shard owns the object now.
+var ErrNotOwned = errors.New("namespace not owned by this manager shard")
 
 // DefaultHandoverDelay is manager --shard-handover-delay's default: well above the
 // seconds a watch lags on a healthy API server.
