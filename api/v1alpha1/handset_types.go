@@ -89,6 +89,10 @@ type HandsetStatus struct {
 	Slot *int32 `json:"slot,omitempty"`
 
 	// IPUI reserved for the handset, as written in the file: 10 upper-case hex digits.
+	// The handset registers by it while its base's registration window is open: the
+	// window is one per base and is reported on the DectBase
+	// (status.registrationWindow, the WINDOW column of kubectl get dectbases), so that
+	// its opening and closing rewrite one object, not every handset.
 	// +optional
 	IPUI string `json:"ipui,omitempty"`
 
@@ -102,9 +106,6 @@ type HandsetStatus struct {
 	// +optional
 	SettingsHash string `json:"settingsHash,omitempty"`
 
-	// RegistrationWindow is the window in which the handset can register by its IPUI.
-	// +optional
-	RegistrationWindow *WindowStatus `json:"registrationWindow,omitempty"`
 	// LastHandledReconcileAt is the value of the reconcile.fluxcd.io/requestedAt
 	// annotation the operator last acted on.
 	// +optional

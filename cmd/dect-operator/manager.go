@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/dect-operator/dect-operator/internal/controller"
+	"github.com/dect-operator/dect-operator/internal/handsetstatus"
 	"github.com/dect-operator/dect-operator/internal/shard"
 )
 
@@ -33,9 +34,15 @@ func runManager(args []string) error {
 	fs.StringVar(&o.ServerAdminURL, "server-admin-url", "", "the sidecar's metrics address (serve --metrics-addr, e.g. http://127.0.0.1:8082), which the metrics endpoint then serves at /unknown-devices and /server-metrics; empty: not served")
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "with --files-addr: least time between two delivery records of a base served the same file (default 1m)")
 	secretName := fs.String("nonce-key-secret", "", "name of the Secret, in the manager's namespace (POD_NAMESPACE, else --leader-election-namespace), holding the key that signs the Digest nonces; created with a random key if missing; with --files-addr sent to the sidecar, so that every replica's sidecar accepts the others' nonces (a separate server mounts the Secret: serve --nonce-key-file); empty: none")
-	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained (a base of 100 handsets writes about 100 statuses at once)")
+	fs.DurationVar(&o.HandsetStatusHold, "handset-status-hold", handsetstatus.DefaultHold, "a base's handset statuses are written once none of them changed for this long (so that a fetch that follows a render lands in the same write)...")
+	fs.DurationVar(&o.HandsetStatusMaxHold, "handset-status-max-hold", handsetstatus.DefaultMaxHold, "...or this long after the oldest of them was decided, while the base keeps changing")
+	pprofAddr := pprofFlag(fs)
+	qps := fs.Float64("kube-api-qps", 100, "requests per second to the API server, sustained; the writes of handset statuses have a budget of their own of the same size")
 	burst := fs.Int("kube-api-burst", 200, "requests to the API server in a burst")
 	if err := parseClusterFlags(fs, args); err != nil {
+		return err
+	}
+	if err := startPprof(*pprofAddr); err != nil {
 		return err
 	}
 	var err error

@@ -29,7 +29,11 @@ func runServe(args []string) error {
 	fs.DurationVar(&o.DeliveryInterval, "delivery-record-interval", 0, "least time between two delivery records of a base served the same file (default 1m); not with --files-from, where the manager records them")
 	fs.StringVar(&o.FilesFrom, "files-from", "", "take the files from the manager's --files-addr at this loopback URL (e.g. http://127.0.0.1:8090) and report deliveries there: the sidecar mode, with no Kubernetes credentials; empty: read them from the cluster (a separate server Deployment)")
 	macPolicyFlag(fs, &o.MACPolicy)
+	pprofAddr := pprofFlag(fs)
 	if err := parseClusterFlags(fs, args); err != nil {
+		return err
+	}
+	if err := startPprof(*pprofAddr); err != nil {
 		return err
 	}
 	if o.FilesFrom == "" {

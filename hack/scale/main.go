@@ -13,8 +13,15 @@
 //     several changes, one at a time);
 //   - the API writes during a minute at rest.
 //
-// It is run by hack/scale.sh (part of `make bench`); KUBEBUILDER_ASSETS must be set.
-// Figures are printed, never judged: a slow machine gives slow figures.
+// The API server's own write rate is the limit every figure is read against: before the
+// operator's run, the same objects are created by the same clients on a control plane
+// of their own with no operator running (the bare creation time), and convergence is
+// reported as a ratio to it.
+//
+// With -sizes, it runs once per fleet size, each on fresh control planes, and ends with
+// one table of all of them (the growth curve). It is run by hack/scale.sh (part of `make
+// bench`); KUBEBUILDER_ASSETS must be set. Figures are printed, never judged: a slow
+// machine gives slow figures.
 package main
 
 import (
@@ -23,8 +30,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -35,6 +45,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,8 +53,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 	"github.com/dect-operator/dect-operator/internal/testenv"
 	"github.com/dect-operator/dect-operator/internal/window"
@@ -52,24 +65,59 @@ import (
 type config struct {
 	bases, handsets, changes, workers int
 	idle, poll, timeout               time.Duration
-	keep                              bool
+	keep, bare, profile               bool
 }
 
 func main() {
 	var c config
-	flag.IntVar(&c.bases, "bases", 50, "DectBases, one namespace each")
+	var sizes string
+	flag.IntVar(&c.bases, "bases", 50, "DectBases, one namespace each (at most 4096)")
 	flag.IntVar(&c.handsets, "handsets", 100, "Handsets per base (at most 100)")
+	flag.StringVar(&sizes, "sizes", "", "comma-separated fleet sizes in handsets (e.g. 5000,10000,20000): one run each, of size/handsets bases, and a table of all; overrides -bases")
+	flag.BoolVar(&c.bare, "bare", true, "first time the creation of the same objects with no operator running, on a control plane of its own")
 	flag.IntVar(&c.changes, "changes", 20, "single Handset changes timed one after the other")
 	flag.IntVar(&c.workers, "workers", 16, "clients creating objects at once")
 	flag.DurationVar(&c.idle, "idle", time.Minute, "time at rest during which writes are counted")
 	flag.DurationVar(&c.poll, "poll", 10*time.Second, "after the quiet rest, rest again as long with every device re-checking its file this often; 0 skips it")
 	flag.DurationVar(&c.timeout, "timeout", 20*time.Minute, "give up converging after this long")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binary, kubeconfig, logs)")
+	flag.BoolVar(&c.profile, "profile", false, "save both processes' heap profiles once every base is served and once the writes stopped, into the work folder (kept)")
 	flag.Parse()
-	if err := run(c); err != nil {
+	ctrllog.SetLogger(logr.Discard()) // envtest's own progress lines are not this report's
+	if err := runAll(c, sizes); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
+}
+
+// runAll runs once, or once per size of sizes, and prints the reports.
+func runAll(c config, sizes string) error {
+	if sizes == "" {
+		r, err := run(c)
+		if err != nil {
+			return err
+		}
+		r.print(os.Stdout)
+		return nil
+	}
+	var reports []*report
+	for _, f := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < c.handsets || n%c.handsets != 0 {
+			return fmt.Errorf("size %q: want a multiple of -handsets (%d)", f, c.handsets)
+		}
+		c.bases = n / c.handsets
+		logf("---- %d handsets: %d bases x %d ----", n, c.bases, c.handsets)
+		r, err := run(c)
+		if err != nil {
+			return fmt.Errorf("%d handsets: %w", n, err)
+		}
+		r.print(os.Stdout)
+		fmt.Println()
+		reports = append(reports, r)
+	}
+	printTable(os.Stdout, reports)
+	return nil
 }
 
 func logf(format string, args ...any) {
@@ -84,18 +132,50 @@ type base struct {
 	served   time.Duration
 }
 
-func run(c config) error {
-	if c.handsets < 1 || c.handsets > simulator.NumSlots || c.bases < 1 || c.changes < 0 {
-		return errors.New("want 1..100 handsets per base, at least one base, and changes >= 0")
+func run(c config) (*report, error) {
+	if c.handsets < 1 || c.handsets > simulator.NumSlots || c.bases < 1 || c.bases > 4096 || c.changes < 0 {
+		return nil, errors.New("want 1..100 handsets per base, 1..4096 bases, and changes >= 0")
 	}
 	dir, err := os.MkdirTemp("", "dect-scale-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx := context.Background()
-	s, err := testenv.Start(ctx, testenv.Options{Dir: dir, Logf: logf})
+	var r report
+	r.config = c
+	if c.bare {
+		if r.bare, err = bareCreation(ctx, c, filepath.Join(dir, "bare")); err != nil {
+			return nil, err
+		}
+		logf("bare creation (no operator): %v", r.bare.Round(time.Millisecond))
+	}
+	opts := testenv.Options{Dir: dir, Logf: logf}
+	var pprof []string // the manager's and the server's profile addresses
+	if c.profile {
+		c.keep = true
+		ports, err := testenv.FreePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		pprof = []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+		opts.ManagerArgs, opts.ServerArgs = []string{"--pprof-addr=" + pprof[0]}, []string{"--pprof-addr=" + pprof[1]}
+	}
+	s, err := testenv.Start(ctx, opts)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	saveHeaps := func(when string) {
+		for i, who := range []string{"manager", "server"} {
+			if len(pprof) == 0 {
+				return
+			}
+			path := filepath.Join(dir, fmt.Sprintf("%s-heap-%s.pb.gz", who, when))
+			if err := download("http://"+pprof[i]+"/debug/pprof/heap", path); err != nil {
+				logf("heap profile of the %s: %v", who, err)
+				continue
+			}
+			logf("heap profile of the %s %s: go tool pprof -top -sample_index=inuse_space %s", who, when, path)
+		}
 	}
 	defer func() {
 		s.Stop()
@@ -107,53 +187,57 @@ func run(c config) error {
 	}()
 	m := &meter{stack: s, own: map[string]*atomic.Int64{}}
 	if m.cs, err = kubernetes.NewForConfig(s.Config); err != nil {
-		return err
+		return nil, err
 	}
-	d := &driver{c: c, k: s.Client, m: m, serverURL: s.ServerURL}
-	var r report
-	r.config = c
+	d := &driver{c: c, k: s.Client, cs: m.cs, m: m, serverURL: s.ServerURL, managerMetrics: s.ManagerMetricsURL}
 
 	// ---- 1. declare everything at once, wait until every base is Ready and served ----
 	before, err := m.writes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	start := time.Now()
 	bases, err := d.declare(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.created = time.Since(start)
 	logf("declared %d bases and %d handsets in %v", c.bases, c.bases*c.handsets, r.created.Round(time.Millisecond))
 	if err := d.waitConverged(ctx, bases, start); err != nil {
-		return err
+		return nil, err
 	}
 	r.converged = time.Since(start)
+	r.managerCPU, r.serverCPU = cpuSeconds(s.Manager.Pid()), cpuSeconds(s.Server.Pid())
 	r.slowest = slices.MaxFunc(bases, func(a, b *base) int { return cmp.Compare(a.served, b.served) }).served
 	logf("every base Ready and served after %v", r.converged.Round(time.Millisecond))
-	r.settled, err = m.waitQuiet(ctx, 10*time.Second, 3*time.Minute)
+	saveHeaps("served")
+	// The first half of the changes while the statuses are still being written.
+	settling := time.Now()
+	if err := d.timeChanges(ctx, bases, 0, c.changes/2, &r, "while settling"); err != nil {
+		return nil, err
+	}
+	changed := time.Since(settling)
+	quiet, err := m.waitQuiet(ctx, 10*time.Second, 10*time.Minute)
+	r.settled = changed + quiet
 	if err != nil {
-		return err
+		return nil, err
 	}
 	after, err := m.writes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.convergeWrites = m.operatorWrites(before, after)
+	saveHeaps("settled")
 	r.managerPeak, _ = s.Manager.PeakRSS()
 	r.serverPeak, _ = s.Server.PeakRSS()
 
-	// ---- 2. one change at a time, until the device is served it ----
-	for i := range c.changes {
-		took, err := d.timeOneChange(ctx, bases[i%len(bases)], (i*37)%c.handsets, i)
-		if err != nil {
-			return err
-		}
-		r.changes = append(r.changes, took)
-		logf("change %d served after %v", i+1, took.Round(time.Millisecond))
+	// ---- 2. one change at a time, until the device is served it: the second half of
+	// them at rest (the first half ran above, while the fleet settled) ----
+	if err := d.timeChanges(ctx, bases, c.changes/2, c.changes, &r, "at rest"); err != nil {
+		return nil, err
 	}
 	if _, err := m.waitQuiet(ctx, 5*time.Second, 2*time.Minute); err != nil {
-		return err
+		return nil, err
 	}
 
 	// The devices armed their registration windows when they applied the changed files;
@@ -162,15 +246,15 @@ func run(c config) error {
 	logf("waiting for the registration windows armed by the changes to open")
 	before, err = m.writes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	time.Sleep(window.OpenDelay + 5*time.Second)
 	if _, err := m.waitQuiet(ctx, 5*time.Second, 2*time.Minute); err != nil {
-		return err
+		return nil, err
 	}
 	after, err = m.writes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.windowWrites = m.operatorWrites(before, after)
 
@@ -178,12 +262,12 @@ func run(c config) error {
 	logf("at rest for %v", c.idle)
 	before, err = m.writes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	time.Sleep(c.idle)
 	after, err = m.writes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.idleWrites = m.operatorWrites(before, after)
 
@@ -191,7 +275,7 @@ func run(c config) error {
 	if c.poll > 0 {
 		logf("at rest for %v, every device re-checking its file every %v", c.idle, c.poll)
 		if r.polls, r.pollWrites, err = d.restPolling(ctx, bases, m); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if p, err := s.Manager.PeakRSS(); err == nil {
@@ -200,17 +284,39 @@ func run(c config) error {
 	if p, err := s.Server.PeakRSS(); err == nil {
 		r.serverPeak = max(r.serverPeak, p)
 	}
-	r.print(os.Stdout)
-	return nil
+	return &r, nil
+}
+
+// bareCreation creates the fleet on a control plane of its own with no operator
+// running, with the same clients, and returns the time it took: what the API server
+// alone takes to accept the objects.
+func bareCreation(ctx context.Context, c config, dir string) (time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, err
+	}
+	logf("timing the creation of the fleet with no operator running")
+	cp, err := testenv.StartControlPlane(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer cp.Stop()
+	d := &driver{c: c, k: cp.Client, m: &meter{own: map[string]*atomic.Int64{}}}
+	start := time.Now()
+	if _, err := d.declare(ctx); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 // ---- the driver: what a GitOps tool and the devices do ----
 
 type driver struct {
-	c         config
-	k         client.Client
-	m         *meter
-	serverURL string
+	c              config
+	k              client.Client
+	cs             *kubernetes.Clientset
+	m              *meter
+	serverURL      string
+	managerMetrics string
 }
 
 // create creates o and counts the write as the driver's own.
@@ -232,7 +338,7 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 	bases := make([]*base, d.c.bases)
 	var jobs []func() error
 	for i := range bases {
-		b := &base{ns: fmt.Sprintf("scale-%02d", i), name: "dm"}
+		b := &base{ns: fmt.Sprintf("scale-%04d", i), name: "dm"}
 		mac := fmt.Sprintf("7C2F80B0%04X", i)
 		macID := fmt.Sprintf("%s-S%03d", mac, i)
 		dev, err := simulator.New(simulator.Config{MAC: mac, MACID: macID})
@@ -277,7 +383,7 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 					ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "hs-" + user},
 					Spec: dectv1alpha1.HandsetSpec{
 						BaseRef: dectv1alpha1.LocalObjectReference{Name: b.name},
-						IPUI:    fmt.Sprintf("00B%02X%05X", i, j),
+						IPUI:    fmt.Sprintf("0%04X%05X", 0xB00+i, j),
 						SIP: dectv1alpha1.HandsetSIP{UserID: dectv1alpha1.Text(user), DisplayName: dectv1alpha1.Text("User " + user), Mailbox: "*2",
 							PasswordSecretRef: dectv1alpha1.SecretKeyRef{Name: "sip-" + user}},
 					},
@@ -396,9 +502,36 @@ func (d *driver) servedAll(ctx context.Context, b *base) (bool, error) {
 	return active == len(b.users), nil
 }
 
+// change is one timed change: from the Handset's update until the device was served
+// it, and until the API server stored the new file (the ConfigMap's watch event), which
+// splits the time into the operator's part and the server's.
+type change struct {
+	phase         string
+	served, file  time.Duration
+	limiterWaitMs float64 // the manager's clients' rate limiter wait meanwhile, summed
+}
+
+// timeChanges times changes from..to-1 one after the other and adds them to r, with the
+// manager's rate limiter wait during each (from its metrics).
+func (d *driver) timeChanges(ctx context.Context, bases []*base, from, to int, r *report, phase string) error {
+	for i := from; i < to; i++ {
+		before, _ := scrape(d.managerMetrics, "rest_client_rate_limiter_duration_seconds_sum")
+		ch, err := d.timeOneChange(ctx, bases[(i*7)%len(bases)], (i*37)%d.c.handsets, i)
+		if err != nil {
+			return err
+		}
+		after, _ := scrape(d.managerMetrics, "rest_client_rate_limiter_duration_seconds_sum")
+		ch.phase, ch.limiterWaitMs = phase, (after-before)*1000
+		r.changes = append(r.changes, ch)
+		logf("change %d (%s) served after %v (file stored after %v; rate limiter wait %.0f ms)", i+1, phase,
+			ch.served.Round(time.Millisecond), ch.file.Round(time.Millisecond), ch.limiterWaitMs)
+	}
+	return nil
+}
+
 // timeOneChange renames handset j of b and returns the time until b's device is served
 // the new name.
-func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (time.Duration, error) {
+func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (change, error) {
 	user := b.users[j]
 	slot := -1
 	for _, s := range b.dev.Snapshot().Slots {
@@ -407,11 +540,24 @@ func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (time.Dur
 		}
 	}
 	if slot < 0 {
-		return 0, fmt.Errorf("%s: user %s is on no slot of the device", b.ns, user)
+		return change{}, fmt.Errorf("%s: user %s is on no slot of the device", b.ns, user)
 	}
+	// The file's ConfigMap, watched from its current version on: its next event is the
+	// new file.
+	cm, err := d.cs.CoreV1().ConfigMaps(b.ns).Get(ctx, provfile.ConfigMapName(b.name), metav1.GetOptions{})
+	if err != nil {
+		return change{}, err
+	}
+	watch, err := d.cs.CoreV1().ConfigMaps(b.ns).Watch(ctx, metav1.ListOptions{
+		FieldSelector: "metadata.name=" + cm.Name, ResourceVersion: cm.ResourceVersion})
+	if err != nil {
+		return change{}, err
+	}
+	defer watch.Stop()
+	var ch change
 	name := dectv1alpha1.Text(fmt.Sprintf("Changed %d", n))
 	start := time.Now()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var h dectv1alpha1.Handset
 		if err := d.k.Get(ctx, types.NamespacedName{Namespace: b.ns, Name: "hs-" + user}, &h); err != nil {
 			return err
@@ -421,15 +567,92 @@ func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (time.Dur
 		return d.k.Update(ctx, &h)
 	})
 	if err != nil {
-		return 0, err
+		return change{}, err
 	}
 	for time.Since(start) < 2*time.Minute {
+		select {
+		case <-watch.ResultChan():
+			if ch.file == 0 {
+				ch.file = time.Since(start)
+			}
+		default:
+		}
 		if _, err := b.dev.Fetch(ctx, d.serverURL); err == nil && b.dev.Slot(slot).DisplayName == string(name) {
-			return time.Since(start), nil
+			ch.served = time.Since(start)
+			if ch.file == 0 { // the event and the fetch in the same 10 ms
+				ch.file = ch.served
+			}
+			return ch, nil
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("%s: the change of %s was not served within 2 minutes", b.ns, user)
+	return change{}, fmt.Errorf("%s: the change of %s was not served within 2 minutes", b.ns, user)
+}
+
+// cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
+// unknown.
+func cpuSeconds(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(raw), ") ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// download saves what url answers into path.
+func download(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o600)
+}
+
+// scrape sums the samples of metric (every label set) at a Prometheus endpoint.
+func scrape(url, metric string) (float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, rest, ok := strings.Cut(line, " ")
+		if base, _, labelled := strings.Cut(name, "{"); labelled {
+			name = base
+		}
+		if !ok || name != metric {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			total += v
+		}
+	}
+	return total, nil
 }
 
 // restPolling lets every device re-check its (unchanged) file every c.poll for c.idle,
@@ -594,35 +817,73 @@ func sum(c counts) float64 {
 
 type report struct {
 	config
-	created, converged, slowest, settled time.Duration
-	convergeWrites, idleWrites           counts
-	windowWrites                         counts // as the windows armed by the changes opened
-	polls                                int
-	pollWrites                           counts
-	managerPeak, serverPeak              int64
-	changes                              []time.Duration
+	bare, created, converged, slowest, settled time.Duration
+	convergeWrites, idleWrites                 counts
+	windowWrites                               counts // as the windows armed by the changes opened
+	polls                                      int
+	pollWrites                                 counts
+	managerPeak, serverPeak                    int64
+	managerCPU, serverCPU                      float64 // CPU seconds used until converged
+	changes                                    []change
+}
+
+func (r *report) handsetCount() int { return r.bases * r.handsets }
+
+// ratio is the convergence time over the bare creation time; 0 without the latter.
+func (r *report) ratio() float64 {
+	if r.bare == 0 {
+		return 0
+	}
+	return r.converged.Seconds() / r.bare.Seconds()
+}
+
+// served returns the served times of the changes of phase ("" for all), sorted.
+func (r *report) served(phase string) []time.Duration {
+	var out []time.Duration
+	for _, c := range r.changes {
+		if phase == "" || c.phase == phase {
+			out = append(out, c.served)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (r *report) print(f *os.File) {
-	n := r.bases * r.handsets
+	n := r.handsetCount()
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "scale: %d bases x %d handsets = %d handsets, real manager and server on envtest (%s)\n", r.bases, r.handsets, n, hostNote())
 	fmt.Fprintf(w, "figure\tvalue\ttarget\n")
-	fmt.Fprintf(w, "objects declared (%d clients)\t%v\t\n", r.workers, r.created.Round(time.Millisecond))
-	fmt.Fprintf(w, "every base Ready and served\t%v\t<= 120s\n", r.converged.Round(time.Millisecond))
+	if r.bare > 0 {
+		fmt.Fprintf(w, "bare creation: the same objects, no operator (%d clients)\t%v\t\n", r.workers, r.bare.Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "objects declared with the operator running\t%v\t\n", r.created.Round(time.Millisecond))
+	fmt.Fprintf(w, "every base Ready and served\t%v\t\n", r.converged.Round(time.Millisecond))
+	if r.bare > 0 {
+		fmt.Fprintf(w, "  ratio to the bare creation\t%.2f\t<= 1.3 at 10,000\n", r.ratio())
+	}
+	fmt.Fprintf(w, "  CPU used until then: manager / server\t%.1f s / %.1f s\t\n", r.managerCPU, r.serverCPU)
 	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
 	total := sum(r.convergeWrites)
-	fmt.Fprintf(w, "API writes until at rest\t%.0f (%.2f per handset)\t\n", total, total/float64(n))
+	fmt.Fprintf(w, "API writes until at rest (incl. %d changes' own)\t%.0f (%.2f per handset)\t<= 1.2 per handset\n", len(r.served("while settling")), total, total/float64(n))
 	breakdown(w, r.convergeWrites)
-	fmt.Fprintf(w, "manager peak RSS (VmHWM)\t%.0f MiB\t< 300 MiB\n", float64(r.managerPeak)/(1<<20))
-	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.0f MiB\t\n", float64(r.serverPeak)/(1<<20))
-	if len(r.changes) > 0 {
-		sorted := slices.Sorted(slices.Values(r.changes))
-		fmt.Fprintf(w, "one change served, median of %d\t%v\t<= 2s\n", len(sorted), median(sorted).Round(time.Millisecond))
-		fmt.Fprintf(w, "  min / p90 / max\t%v / %v / %v\t\n", sorted[0].Round(time.Millisecond),
-			sorted[(len(sorted)*9+9)/10-1].Round(time.Millisecond), sorted[len(sorted)-1].Round(time.Millisecond))
+	fmt.Fprintf(w, "manager peak RSS (VmHWM)\t%.0f MiB\t\n", mib(r.managerPeak))
+	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.0f MiB\t\n", mib(r.serverPeak))
+	for _, phase := range []string{"while settling", "at rest", ""} {
+		sorted := r.served(phase)
+		if len(sorted) == 0 {
+			continue
+		}
+		label := "one change served, " + cmp.Or(phase, "all")
+		fmt.Fprintf(w, "%s: median / p90 / max of %d\t%v / %v / %v\tp90 < 1s, max < 2s\n", label, len(sorted),
+			median(sorted).Round(time.Millisecond), p90(sorted).Round(time.Millisecond), sorted[len(sorted)-1].Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "API writes as the windows armed by the %d changes opened\t%.0f\t\n", len(r.changes), sum(r.windowWrites))
+	if len(r.changes) > 0 {
+		slow := slices.MaxFunc(r.changes, func(a, b change) int { return cmp.Compare(a.served, b.served) })
+		fmt.Fprintf(w, "  slowest: file stored after / served after / rate limiter wait\t%v / %v / %.0f ms (%s)\t\n",
+			slow.file.Round(time.Millisecond), slow.served.Round(time.Millisecond), slow.limiterWaitMs, slow.phase)
+	}
+	fmt.Fprintf(w, "API writes as the windows armed by the %d changes opened\t%.0f\tO(1) per base\n", len(r.changes), sum(r.windowWrites))
 	breakdown(w, r.windowWrites)
 	fmt.Fprintf(w, "API writes in %v at rest\t%.0f\t0\n", r.idle, sum(r.idleWrites))
 	breakdown(w, r.idleWrites)
@@ -632,6 +893,37 @@ func (r *report) print(f *os.File) {
 	}
 	_ = w.Flush()
 }
+
+// printTable prints one line per run: the growth curve.
+func printTable(f *os.File, reports []*report) {
+	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "scale table (%s)\n", hostNote())
+	fmt.Fprintln(w, "handsets\tbases\tbare creation\tReady+served\tratio\tsettled after\twrites/handset\thandset status\tmanager RSS\tserver RSS\tchange median / p90 / max\twindow writes\tat rest\t")
+	for _, r := range reports {
+		n := float64(r.handsetCount())
+		all := r.served("")
+		changes := "-"
+		if len(all) > 0 {
+			changes = fmt.Sprintf("%v / %v / %v", median(all).Round(time.Millisecond), p90(all).Round(time.Millisecond), all[len(all)-1].Round(time.Millisecond))
+		}
+		fmt.Fprintf(w, "%d\t%d\t%v\t%v\t%.2f\t+%v\t%.2f\t%.2f\t%.0f MiB\t%.0f MiB\t%s\t%.0f\t%.0f\t\n",
+			r.handsetCount(), r.bases, r.bare.Round(time.Second), r.converged.Round(time.Second), r.ratio(), r.settled.Round(time.Second),
+			sum(r.convergeWrites)/n, r.convergeWrites["PATCH handsets/status"]/n,
+			mib(r.managerPeak), mib(r.serverPeak), changes, sum(r.windowWrites), sum(r.idleWrites))
+	}
+	_ = w.Flush()
+	if len(reports) >= 2 {
+		first, last := reports[0], reports[len(reports)-1]
+		per := float64(last.handsetCount()-first.handsetCount()) / 1000
+		fmt.Fprintf(f, "growth from %d to %d handsets, per 1,000 handsets: manager %.1f MiB, server %.1f MiB, Ready+served %.1f s\n",
+			first.handsetCount(), last.handsetCount(), mib(last.managerPeak-first.managerPeak)/per, mib(last.serverPeak-first.serverPeak)/per,
+			(last.converged-first.converged).Seconds()/per)
+	}
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func p90(sorted []time.Duration) time.Duration { return sorted[(len(sorted)*9+9)/10-1] }
 
 func breakdown(w *tabwriter.Writer, c counts) {
 	for _, k := range slices.Sorted(maps.Keys(c)) {

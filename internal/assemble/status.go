@@ -73,7 +73,7 @@ func Status(base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, res *R
 		} else if o.Problem != nil {
 			problems = append(problems, fmt.Sprintf("%s: %s", h.Name, o.Problem.Reason))
 		}
-		hs, stalls := p.handsetStatus(h, o, file.Generation, base.Status.LastDelivery, win)
+		hs, stalls := p.handsetStatus(h, o, file.Generation, base.Status.LastDelivery)
 		if meta.IsStatusConditionTrue(hs.Conditions, dectv1alpha1.ConditionDelivered) {
 			st.Handsets.Delivered++
 		}
@@ -170,7 +170,6 @@ func BaseMissing(h *dectv1alpha1.Handset, p Policy) (dectv1alpha1.HandsetStatus,
 	st := h.Status.DeepCopy()
 	st.ObservedGeneration = h.Generation
 	st.LastHandledReconcileAt = handled(h, st.LastHandledReconcileAt)
-	st.RegistrationWindow = nil
 	msg := fmt.Sprintf("DectBase %s does not exist in namespace %s", h.Spec.BaseRef.Name, h.Namespace)
 	if st.Slot != nil {
 		msg += fmt.Sprintf("; the handset keeps slot %d for when it does", *st.Slot)
@@ -282,7 +281,7 @@ func reservedIPUIs(table []dectv1alpha1.SlotAssignment) []string {
 
 // handsetStatus is one handset's status, and when it turns from waiting into Stalled
 // (zero when it does not wait).
-func (p Policy) handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, delivery *dectv1alpha1.Delivery, win *dectv1alpha1.WindowStatus) (dectv1alpha1.HandsetStatus, time.Time) {
+func (p Policy) handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int64, delivery *dectv1alpha1.Delivery) (dectv1alpha1.HandsetStatus, time.Time) {
 	var stalls time.Time
 	st := h.Status.DeepCopy()
 	st.ObservedGeneration = h.Generation
@@ -312,13 +311,6 @@ func (p Policy) handsetStatus(h *dectv1alpha1.Handset, o Handset, generation int
 		p.ready(&st.Conditions, h.Generation, reason, msg)
 	}
 	p.setDelivered(&st.Conditions, h.Generation, delivery, st.SettingsGeneration, "the handset's current settings")
-
-	st.RegistrationWindow = nil
-	if o.IPUI != "" && win != nil {
-		w := win.DeepCopy()
-		w.ReopenRequest, w.ReopenedAt = "", nil
-		st.RegistrationWindow = w
-	}
 	return *st, stalls
 }
 

@@ -22,11 +22,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
+	"github.com/dect-operator/dect-operator/internal/burst"
 	"github.com/dect-operator/dect-operator/internal/gigaset"
+	"github.com/dect-operator/dect-operator/internal/handsetstatus"
 	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
@@ -54,8 +57,14 @@ type DectBaseReconciler struct {
 	// MACPolicy is what a namespace without the annotation macpolicy.Annotation may
 	// declare; the provisioning server must be given the same.
 	MACPolicy macpolicy.Mode
+	// HandsetStatuses writes the status of handsets; the reconcilers decide it.
+	HandsetStatuses *handsetstatus.Writer
 	// Shard, when not nil, keeps the reconcilers to a manager shard's namespaces.
 	Shard *Shard
+
+	// spacer gathers the reconciles that a burst of Handset and Secret events asks of a
+	// base (burst.Spacer).
+	spacer burst.Spacer
 }
 
 // +kubebuilder:rbac:groups=provisioning.dect-operator.dev,resources=dectbases;handsets,verbs=get;list;watch
@@ -106,6 +115,9 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	// Statuses decided but not yet written, or not yet back in the cache, are what the
+	// handsets' statuses are now.
+	r.HandsetStatuses.Newest(handsets)
 	mac, err := gigaset.ParseMAC(base.Spec.MACAddress)
 	if err != nil { // refused at admission; reported should it ever get here
 		return ctrl.Result{}, r.stall(ctx, &base, handsets, dectv1alpha1.ReasonInvalidSettings, err.Error())
@@ -334,8 +346,11 @@ func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&dectv1alpha1.DectBase{}).
 		Owns(&corev1.ConfigMap{}, builder.MatchEveryOwner).
 		Owns(&corev1.Secret{}).
-		Watches(&dectv1alpha1.Handset{}, handler.EnqueueRequestsFromMapFunc(baseOfHandset)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.basesReading)).
+		// A handset's status is the reconciler's own output: only a change of its spec
+		// or annotations (a reconcile request) is news to its base.
+		Watches(&dectv1alpha1.Handset{}, r.spaced(baseOfHandset),
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&corev1.Secret{}, r.spaced(r.basesReading)).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.basesSharingMAC)).
 		// Namespaces: metadata only (the annotation is all the policy reads), so that
 		// their spec and status are never cached.
@@ -343,6 +358,42 @@ func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithEventFilter(r.Shard.Predicate()).
 		WatchesRawSource(r.Shard.Entered(r.basesIn)).
 		Complete(r)
+}
+
+// spaced enqueues the bases that mapFn names for an event: at once when the base is
+// quiet, gathered into spaced runs while a bulk apply keeps changing it (burst.Spacer).
+func (r *DectBaseReconciler) spaced(mapFn handler.MapFunc) handler.EventHandler {
+	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		seen := map[reconcile.Request]bool{}
+		now := time.Now()
+		for _, o := range objs {
+			for _, req := range mapFn(ctx, o) {
+				if seen[req] {
+					continue
+				}
+				seen[req] = true
+				if wait := r.spacer.Next(req.String(), now).Sub(now); wait > 0 {
+					q.AddAfter(req, wait)
+				} else {
+					q.Add(req)
+				}
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+	}
 }
 
 func baseOfHandset(_ context.Context, o client.Object) []reconcile.Request {

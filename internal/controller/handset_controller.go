@@ -6,8 +6,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
@@ -36,13 +38,13 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err == nil || client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	handsets := []dectv1alpha1.Handset{h}
+	r.HandsetStatuses.Newest(handsets)
 	now := r.now()
-	st, stalls := assemble.BaseMissing(&h, r.policy(now))
-	if err := r.patchHandsetStatus(ctx, &h, &st); err != nil || stalls.IsZero() {
-		if r.Shard.Lost(err) {
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
+	st, stalls := assemble.BaseMissing(&handsets[0], r.policy(now))
+	r.HandsetStatuses.Set(types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}, &handsets[0], st)
+	if stalls.IsZero() {
+		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: stalls.Sub(now) + time.Second}, nil
 }
@@ -51,7 +53,8 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // is deleted.
 func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&dectv1alpha1.Handset{}).
+		// Its own status writes are no news to it.
+		For(&dectv1alpha1.Handset{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
 		Named("handset").
 		WithEventFilter(r.Shard.Predicate()).

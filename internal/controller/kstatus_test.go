@@ -49,6 +49,9 @@ func TestKstatus(t *testing.T) {
 
 	mac := gigasetExample(t, ns)
 	waitKstatus(t, ns, "office", &dectv1alpha1.DectBase{}, status.CurrentStatus)
+	// kstatus calls an object without status Current (hence config/flux's health
+	// expressions): wait for the operator's first status of the handset.
+	waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionReady, "True/Rendered")
 	waitKstatus(t, ns, "hs-1013", &dectv1alpha1.Handset{}, status.CurrentStatus)
 
 	// Waiting for a person to register a handset (nothing delivered yet) is still Current.

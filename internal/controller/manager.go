@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -21,6 +23,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/handsetstatus"
 	"github.com/dect-operator/dect-operator/internal/macpolicy"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/push"
@@ -76,6 +79,9 @@ type Options struct {
 	// replica's sidecar through the feed, so that a device challenged by one replica may
 	// answer another; without, there for a separate server Deployment to mount.
 	NonceKeySecret types.NamespacedName
+	// HandsetStatusHold and HandsetStatusMaxHold time the writes of handset statuses
+	// (handsetstatus.Writer, rule 2); 0 means the package's defaults.
+	HandsetStatusHold, HandsetStatusMaxHold time.Duration
 }
 
 // The metrics filter asks the API server who a scraper is and whether it may read the
@@ -132,8 +138,34 @@ func nonceKey(ctx context.Context, mgr ctrl.Manager, secret types.NamespacedName
 // DefaultLeaderElectionID is the lease of an unsharded manager's replicas.
 const DefaultLeaderElectionID = "dect-operator.provisioning.dect-operator.dev"
 
+// handsetStatusWriter returns the writer of handset statuses, added to mgr. It writes
+// with a client of its own, whose rate limit (cfg's QPS and burst, counted apart) a burst
+// of status writes may use up without delaying the reconciler's file writes.
+func handsetStatusWriter(mgr ctrl.Manager, cfg *rest.Config, o Options, sh *Shard) (*handsetstatus.Writer, error) {
+	own := rest.CopyConfig(cfg)
+	own.UserAgent = rest.DefaultKubernetesUserAgent() + " handset-status"
+	c, err := client.New(own, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, fmt.Errorf("creating the handset status client: %w", err)
+	}
+	w := &handsetstatus.Writer{Client: sh.Guard(c), Reader: mgr.GetClient(), Hold: o.HandsetStatusHold, MaxHold: o.HandsetStatusMaxHold,
+		Log: mgr.GetLogger().WithName("handset-status")}
+	if err := mgr.Add(w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// registerClientMetrics adds client-go's rate limiter and request latencies to the
+// manager's metrics: the time a write waits in the client's own rate limiter is the
+// first thing to read when a change is slow to reach a device.
+var registerClientMetrics = sync.OnceFunc(func() {
+	ctrlmetrics.RegisterRESTClientMetrics(ctrlmetrics.MetricRateLimiterLatency, ctrlmetrics.MetricRequestLatency)
+})
+
 // Run runs the manager process, the reconcilers, until ctx is done.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
+	registerClientMetrics()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme.New(),
 		Metrics:                 MetricsOptions(o.MetricsAddr, o.MetricsInsecure),
@@ -173,8 +205,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	// Only the reconcilers are sharded: the feed below records deliveries with the
-	// manager's own client, for every base this pod's server serves.
+	statuses, err := handsetStatusWriter(mgr, cfg, o, sh)
+	if err != nil {
+		return err
+	}
+	// Only the reconcilers are sharded, and the handset status writer that writes for
+	// them: the feed below records deliveries with the manager's own client, for every
+	// base this pod's server serves.
 	base := &DectBaseReconciler{
 		Pusher:     &push.Pusher{Metrics: pushMetrics},
 		Client:     sh.Guard(mgr.GetClient()),
@@ -185,6 +222,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Now:        o.Now,
 		StallAfter: o.StallAfter,
 		MACPolicy:  o.MACPolicy,
+
+		HandsetStatuses: statuses,
+	}
+	statuses.OnWrite = func(h *dectv1alpha1.Handset, before, after []metav1.Condition) {
+		base.eventOnChange(h, before, after)
 	}
 	if err := base.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DectBase controller: %w", err)

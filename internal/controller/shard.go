@@ -322,9 +322,10 @@ func (g *guarded) allow(ctx context.Context, ns string) error {
 		return err
 	}
 	if !d.Owned {
-		// Only a reconcile under way when the namespace left the shard gets here:
-		// Skip keeps the others out. Rare, and worth a line when it happens.
-		g.s.log.Info("write refused: the namespace left the shard during the reconcile", "namespace", ns)
+		// Only a write decided before the namespace left the shard gets here (a
+		// reconcile under way, a handset status held by handsetstatus.Writer): Skip
+		// keeps reconciles out. Rare, and worth a line when it happens.
+		g.s.log.Info("write refused: the namespace is not this shard's", "namespace", ns)
 		return fmt.Errorf("writing in namespace %s: %w", ns, errNotOwned)
 	}
 	return nil

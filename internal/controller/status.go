@@ -14,14 +14,14 @@ import (
 	"github.com/dect-operator/dect-operator/internal/assemble"
 )
 
-// writeStatuses writes what assemble decided for the base and each of its handsets.
+// writeStatuses writes what assemble decided for the base, and hands what it decided for
+// each handset to the handset status writer, which writes it shortly after, together
+// with the base's other handsets (handsetstatus.Writer).
 func (r *DectBaseReconciler) writeStatuses(ctx context.Context, base *dectv1alpha1.DectBase, handsets []dectv1alpha1.Handset, st assemble.Statuses) error {
+	key := client.ObjectKeyFromObject(base)
 	for i := range handsets {
-		h := &handsets[i]
-		if hs, ok := st.Handsets[h.Name]; ok {
-			if err := r.patchHandsetStatus(ctx, h, &hs); err != nil {
-				return err
-			}
+		if hs, ok := st.Handsets[handsets[i].Name]; ok {
+			r.HandsetStatuses.Set(key, &handsets[i], hs)
 		}
 	}
 	return r.patchBaseStatus(ctx, base, &st.Base)
@@ -39,13 +39,6 @@ func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *dectv1al
 		return fmt.Errorf("writing the status of DectBase %s: %w", base.Name, err)
 	}
 	return nil
-}
-
-func (r *DectBaseReconciler) patchHandsetStatus(ctx context.Context, h *dectv1alpha1.Handset, st *dectv1alpha1.HandsetStatus) error {
-	patched := h.DeepCopy()
-	patched.Status = *st
-	// A Handset deleted meanwhile needs no status.
-	return client.IgnoreNotFound(r.writeStatus(ctx, h, patched))
 }
 
 // statusObject is a DectBase or a Handset.

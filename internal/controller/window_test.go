@@ -102,8 +102,8 @@ func TestRegistrationWindowOnChange(t *testing.T) {
 	})
 	start := got.Status.RegistrationWindow.Start.Time
 	h := waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionReady, "True/Rendered")
-	if h.Status.RegistrationWindow == nil || h.Status.RegistrationWindow.State != dectv1alpha1.WindowStateScheduled {
-		t.Errorf("handset window: %+v", h.Status.RegistrationWindow)
+	if h.Status.IPUI != "00ABC50871" {
+		t.Errorf("handset status ipui %q", h.Status.IPUI)
 	}
 
 	// The device fetches: the window opens 30 seconds later.
@@ -115,11 +115,15 @@ func TestRegistrationWindowOnChange(t *testing.T) {
 		}
 		return nil
 	})
-	waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionDelivered, "True/Delivered")
+	delivered := waitHandset(t, ns, "hs-1013", dectv1alpha1.ConditionDelivered, "True/Delivered")
 
 	clock.Advance(31 * time.Second)
 	touch(t, ns, "office", "test/step", "open")
 	waitWindow(t, ns, "office", dectv1alpha1.WindowStateOpen, nil)
+	// The window is the base's: its opening rewrote the DectBase, not the handset.
+	if now := get(t, ns, "hs-1013", &dectv1alpha1.Handset{}); now.ResourceVersion != delivered.ResourceVersion {
+		t.Errorf("the window's opening rewrote the handset: resourceVersion %s -> %s, status %+v", delivered.ResourceVersion, now.ResourceVersion, now.Status)
+	}
 
 	// Nothing that leaves the reservations alone moves the window.
 	h = get(t, ns, "hs-1013", &dectv1alpha1.Handset{})

@@ -116,14 +116,6 @@ func TestGigasetExample(t *testing.T) {
 		t.Errorf("window states seen in status: %v; want Open, then Closed", states)
 	}
 	t.Logf("window states seen in status: %v", states)
-	for _, h := range example {
-		sc.waitHandset(h.Name, "the window Closed", settle, func(h *dectv1alpha1.Handset) error {
-			if w := h.Status.RegistrationWindow; w == nil || w.State != dectv1alpha1.WindowStateClosed {
-				return fmt.Errorf("registrationWindow %+v", w)
-			}
-			return nil
-		})
-	}
 }
 
 // Scenario 2: a broken handset is replaced by a new one with another IPUI.

@@ -258,7 +258,7 @@ func TestShardsOwnTheirNamespacesAndHandOver(t *testing.T) {
 	refused := a.Manager.LogSince(0, func(l string) bool {
 		return strings.Contains(l, "write refused") && strings.Contains(l, "shard-moving")
 	}, 5)
-	t.Logf("a refused %d write(s) of its own in shard-moving (reconciles under way at the relabelling)", len(refused))
+	t.Logf("a refused %d write(s) of its own in shard-moving (decided before it saw the relabelling)", len(refused))
 }
 
 // relabel moves namespace ns to shard.

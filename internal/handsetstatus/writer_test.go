@@ -1,0 +1,289 @@
+package handsetstatus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/scheme"
+	"github.com/dect-operator/dect-operator/internal/shard"
+	"github.com/dect-operator/dect-operator/internal/testenv"
+)
+
+var office = types.NamespacedName{Namespace: "ns", Name: "office"}
+
+func handset(name string) *dectv1alpha1.Handset {
+	return &dectv1alpha1.Handset{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name)},
+		Spec:       dectv1alpha1.HandsetSpec{BaseRef: dectv1alpha1.LocalObjectReference{Name: "office"}},
+	}
+}
+
+func status(gen int64, delivered bool) dectv1alpha1.HandsetStatus {
+	st := dectv1alpha1.HandsetStatus{ObservedGeneration: 1, SettingsGeneration: gen, SettingsHash: fmt.Sprintf("h%d", gen)}
+	cond := metav1.ConditionUnknown
+	if delivered {
+		cond = metav1.ConditionTrue
+	}
+	st.Conditions = []metav1.Condition{{Type: dectv1alpha1.ConditionDelivered, Status: cond, Reason: "R", LastTransitionTime: metav1.Now()}}
+	return st
+}
+
+// rig is a Writer on a fake API that counts the status patches per handset.
+type rig struct {
+	w       *Writer
+	c       client.Client
+	mu      sync.Mutex
+	patches map[string]int
+	fail    int   // fail this many patches first
+	failErr error // with this error; nil: the API server is away
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+func newRig(t *testing.T, hold, maxHold time.Duration, objs ...client.Object) *rig {
+	r := &rig{patches: map[string]int{}}
+	r.c = fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(objs...).
+		WithStatusSubresource(&dectv1alpha1.Handset{}).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			r.mu.Lock()
+			if r.fail > 0 {
+				r.fail--
+				err := r.failErr
+				r.mu.Unlock()
+				if err == nil {
+					err = errors.New("the API server is away")
+				}
+				return err
+			}
+			r.patches[o.GetName()]++
+			r.mu.Unlock()
+			return c.SubResource(sub).Patch(ctx, o, p, opts...)
+		}}).Build()
+	r.w = &Writer{Client: r.c, Reader: r.c, Hold: hold, MaxHold: maxHold, Retry: 20 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.stopped = cancel, make(chan struct{})
+	go func() {
+		defer close(r.stopped)
+		_ = r.w.Start(ctx)
+	}()
+	t.Cleanup(func() {
+		r.cancel()
+		<-r.stopped
+	})
+	return r
+}
+
+func (r *rig) count(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.patches[name]
+}
+
+func (r *rig) snapshot() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.patches)
+}
+
+// read returns the handset as the API has it, after Newest.
+func (r *rig) read(t *testing.T, name string) *dectv1alpha1.Handset {
+	t.Helper()
+	var h dectv1alpha1.Handset
+	if err := r.c.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: name}, &h); err != nil {
+		t.Fatal(err)
+	}
+	return &h
+}
+
+func stored(t *testing.T, r *rig, name string) dectv1alpha1.HandsetStatus {
+	return r.read(t, name).Status
+}
+
+func waitFor(t *testing.T, what string, check func() error) {
+	t.Helper()
+	testenv.EventuallyEvery(t, what, 10*time.Second, 5*time.Millisecond, check)
+}
+
+// Rules 1 and 2: a status decided while an older one waits replaces it; a base's
+// statuses are written once, after the last change.
+func TestNewestStatusWrittenOnceAfterTheBaseSettles(t *testing.T) {
+	a, b := handset("a"), handset("b")
+	r := newRig(t, 150*time.Millisecond, time.Minute, a, b)
+	r.w.Set(office, a, status(1, false))
+	r.w.Set(office, b, status(1, false))
+	r.w.Set(office, a, status(2, false))
+	r.w.Set(office, a, status(2, true)) // delivered before the hold ended
+	if n := r.w.Pending(); n != 2 {
+		t.Fatalf("%d statuses waiting, want 2", n)
+	}
+	waitFor(t, "both written", func() error {
+		if r.w.Pending() != 0 {
+			return fmt.Errorf("%d waiting", r.w.Pending())
+		}
+		return nil
+	})
+	if got := stored(t, r, "a"); got.SettingsGeneration != 2 || got.Conditions[0].Status != metav1.ConditionTrue {
+		t.Errorf("a's status %+v, want generation 2 delivered", got)
+	}
+	if got := stored(t, r, "b"); got.SettingsGeneration != 1 {
+		t.Errorf("b's status %+v", got)
+	}
+	if r.count("a") != 1 || r.count("b") != 1 {
+		t.Errorf("patches %v, want one per handset", r.snapshot())
+	}
+}
+
+// Rule 2: while a base keeps changing, nothing is written before MaxHold; then every
+// waiting status of it is.
+func TestMaxHoldBoundsTheWaitOfABusyBase(t *testing.T) {
+	a, b := handset("a"), handset("b")
+	r := newRig(t, time.Hour, 300*time.Millisecond, a, b)
+	r.w.Set(office, a, status(1, false))
+	start := time.Now()
+	for i := int64(2); time.Since(start) < 200*time.Millisecond; i++ {
+		r.w.Set(office, b, status(i, false))
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r.count("a")+r.count("b") != 0 {
+		t.Fatalf("written before MaxHold: %v", r.snapshot())
+	}
+	waitFor(t, "both written after MaxHold", func() error {
+		if r.count("a") != 1 || r.count("b") != 1 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+}
+
+// Rule 3: a status the handset has is not written; nor is one of a handset deleted, or
+// deleted and created again, meanwhile.
+func TestUnchangedDeletedOrReplacedHandsetsAreNotWritten(t *testing.T) {
+	same, gone, replaced := handset("same"), handset("gone"), handset("replaced")
+	same.Status = status(1, true)
+	r := newRig(t, 10*time.Millisecond, time.Minute, same, replaced)
+	r.w.Set(office, same, *same.Status.DeepCopy())
+	r.w.Set(office, gone, status(1, false))
+	r.w.Set(office, replaced, status(1, false))
+	if n := r.w.Pending(); n != 2 {
+		t.Fatalf("%d waiting, want 2: an unchanged status does not wait", n)
+	}
+	// replaced is deleted and created again before the write.
+	if err := r.c.Delete(context.Background(), replaced); err != nil {
+		t.Fatal(err)
+	}
+	again := handset("replaced")
+	again.UID = "uid-new"
+	if err := r.c.Create(context.Background(), again); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "nothing waits", func() error {
+		if r.w.Pending() != 0 {
+			return fmt.Errorf("%d waiting", r.w.Pending())
+		}
+		return nil
+	})
+	if len(r.snapshot()) != 0 {
+		t.Errorf("patches %v, want none", r.snapshot())
+	}
+	if got := stored(t, r, "replaced"); got.SettingsGeneration != 0 {
+		t.Errorf("the new handset got the old one's status: %+v", got)
+	}
+}
+
+// Rule 4: a failed write is retried, with the newest status.
+func TestFailedWriteRetriedWithTheNewestStatus(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	r.mu.Lock()
+	r.fail = 3
+	r.mu.Unlock()
+	r.w.Set(office, a, status(1, false))
+	waitFor(t, "written", func() error {
+		if got := stored(t, r, "a"); got.SettingsGeneration != 1 {
+			return fmt.Errorf("status %+v", got)
+		}
+		return nil
+	})
+	r.mu.Lock()
+	left := r.fail
+	r.mu.Unlock()
+	if left != 0 || r.count("a") != 1 {
+		t.Errorf("failures left %d, patches %v", left, r.snapshot())
+	}
+}
+
+// Rule 3: a status the client refuses because the handset's namespace left this manager
+// shard is dropped after that one attempt, not retried.
+func TestStatusOfANamespaceLeavingTheShardIsDropped(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	r.mu.Lock()
+	r.fail, r.failErr = 100, fmt.Errorf("writing in namespace ns: %w", shard.ErrNotOwned)
+	r.mu.Unlock()
+	r.w.Set(office, a, status(1, false))
+	waitFor(t, "dropped", func() error {
+		if n := r.w.Pending(); n != 0 {
+			return fmt.Errorf("%d waiting", n)
+		}
+		return nil
+	})
+	r.mu.Lock()
+	attempts := 100 - r.fail
+	r.mu.Unlock()
+	if attempts != 1 || stored(t, r, "a").SettingsGeneration != 0 {
+		t.Errorf("%d attempts, status %+v; want one refused attempt and no status", attempts, stored(t, r, "a"))
+	}
+}
+
+// Rule 5: until the cache shows a write, Newest gives the written status; once it shows
+// it (same resourceVersion), the cache's.
+func TestNewestStandsInForALaggingCache(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	stale := r.read(t, "a") // as a lagging cache would still have it
+	r.w.Set(office, stale, status(1, false))
+
+	// While it waits, Newest gives the waiting status.
+	hs := []dectv1alpha1.Handset{*stale.DeepCopy()}
+	r.w.Newest(hs)
+	if hs[0].Status.SettingsGeneration != 1 {
+		t.Fatalf("Newest while waiting: %+v", hs[0].Status)
+	}
+	waitFor(t, "written", func() error {
+		if r.w.Pending() != 0 || r.count("a") != 1 {
+			return fmt.Errorf("%d waiting, patches %v", r.w.Pending(), r.snapshot())
+		}
+		return nil
+	})
+	hs = []dectv1alpha1.Handset{*stale.DeepCopy()}
+	r.w.Newest(hs)
+	if hs[0].Status.SettingsGeneration != 1 {
+		t.Errorf("Newest over a stale copy after the write: %+v, want the written status", hs[0].Status)
+	}
+	// Deciding again from that gives the same status: nothing more to write.
+	r.w.Set(office, &hs[0], *hs[0].Status.DeepCopy())
+	if n := r.w.Pending(); n != 0 {
+		t.Errorf("%d waiting after deciding the written status again", n)
+	}
+
+	// The cache catches up: its object is trusted from then on.
+	fresh := r.read(t, "a")
+	fresh.Status.SettingsHash = "as the cache has it"
+	hs = []dectv1alpha1.Handset{*fresh}
+	r.w.Newest(hs)
+	if hs[0].Status.SettingsHash != "as the cache has it" {
+		t.Errorf("Newest over a fresh copy: %+v, want the cache's", hs[0].Status)
+	}
+}
