@@ -296,8 +296,10 @@ func (r *HandsetReconciler) handsetsWithoutBase(ctx context.Context, ns string) 
 // Guard returns c refusing every write (errNotOwned) to a namespace the shard does not
 // own at the moment of the write, as its cache sees it then; reads pass. This is what
 // ends a shard's writes in a namespace relabelled away as soon as its cache sees the
-// label, even in the middle of a reconcile. The provisioning server's delivery
-// records are not written through it: every shard's pod serves, and records, every base.
+// label, even in the middle of a reconcile, or for a handset status decided before and
+// written later (handsetstatus.Writer writes through a guarded client too). The
+// provisioning server's delivery records are not written through it: every shard's pod
+// serves, and records, every base.
 func (s *Shard) Guard(c client.Client) client.Client {
 	if s == nil {
 		return c
