@@ -12,6 +12,7 @@ import (
 
 	"github.com/dect-operator/dect-operator/internal/controller"
 	"github.com/dect-operator/dect-operator/internal/handsetstatus"
+	"github.com/dect-operator/dect-operator/internal/shard"
 )
 
 func runManager(args []string) error {
@@ -22,6 +23,9 @@ func runManager(args []string) error {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables them")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader, so that only one replica reconciles")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease when running outside a cluster")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", controller.DefaultLeaderElectionID, "name of the leader lease; each manager shard needs its own, shared by its replicas")
+	shardSelector := fs.String("shard-selector", "", "label selector over Namespaces (e.g. provisioning.dect-operator.dev/shard=a): this manager reconciles and writes only in the namespaces it selects, a shard among several, each with its own --leader-election-id; empty: every namespace")
+	fs.DurationVar(&o.ShardHandoverDelay, "shard-handover-delay", shard.DefaultHandoverDelay, "with --shard-selector: how long after seeing a namespace relabelled to this shard the manager waits before it writes there, so that the shard that lost it has seen the new label; must exceed the watch lag of every shard")
 	fs.StringVar(&o.ServerURL, "server-url", "", "URL at which devices reach the provisioning server (reported in each DectBase's status); keep it within 74 characters")
 	fs.DurationVar(&o.StallAfter, "stall-after", 0, "how long a missing Secret or DectBase is reported as Reconciling (waited for) before it is Stalled (default 2m)")
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
@@ -42,6 +46,12 @@ func runManager(args []string) error {
 		return err
 	}
 	var err error
+	if o.ShardSelector, err = shard.ParseSelector(*shardSelector); err != nil {
+		return err
+	}
+	if o.ShardHandoverDelay <= 0 {
+		return errors.New("--shard-handover-delay must be positive: a shard taking a namespace over must leave the one losing it time to notice")
+	}
 	if o.NonceKeySecret, err = nonceKeySecret(*secretName, os.Getenv("POD_NAMESPACE"), o.LeaderElectionNamespace); err != nil {
 		return err
 	}

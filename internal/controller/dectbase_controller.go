@@ -64,6 +64,8 @@ type DectBaseReconciler struct {
 	MACPolicy macpolicy.Mode
 	// HandsetStatuses writes the status of handsets; the reconcilers decide it.
 	HandsetStatuses *handsetstatus.Writer
+	// Shard, when not nil, keeps the reconcilers to a manager shard's namespaces.
+	Shard *Shard
 
 	// spacer gathers the reconciles that a burst of Handset and Secret events asks of a
 	// base (burst.Spacer); flushing is set while a flush waits for the events to stop.
@@ -86,9 +88,13 @@ type DectBaseReconciler struct {
 // Reconcile renders one base's file from the base, its handsets and their Secrets, stores
 // it, and reports what happened on every object involved.
 func (r *DectBaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if res, skip := r.Shard.Skip(ctx, req); skip {
+		return res, nil
+	}
 	res, err := r.reconcile(ctx, req)
-	if err != nil && ctx.Err() != nil {
-		// Shutting down: the next leader (or the next start) reconciles again.
+	if err != nil && (ctx.Err() != nil || r.Shard.Lost(err)) {
+		// Shutting down: the next leader (or the next start) reconciles again. Or the
+		// namespace left the shard meanwhile: the shard that owns it now does.
 		return ctrl.Result{}, nil
 	}
 	return res, err
@@ -363,6 +369,8 @@ func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Namespaces: metadata only (the annotation is all the policy reads), so that
 		// their spec and status are never cached.
 		Watches(&corev1.Namespace{}, r.policyChanges(), builder.OnlyMetadata).
+		WithEventFilter(r.Shard.Predicate()).
+		WatchesRawSource(r.Shard.Entered(r.basesIn)).
 		Complete(r)
 }
 

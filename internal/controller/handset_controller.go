@@ -26,6 +26,9 @@ type HandsetReconciler struct {
 // Reconcile marks a Handset whose base is missing: waited for at first, since a GitOps
 // tool may apply the Handset before its DectBase, then Stalled.
 func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if res, skip := r.Shard.Skip(ctx, req); skip {
+		return res, nil
+	}
 	var h dectv1alpha1.Handset
 	if err := r.Get(ctx, req.NamespacedName, &h); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -54,6 +57,8 @@ func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&dectv1alpha1.Handset{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.handsetsOfBase)).
 		Named("handset").
+		WithEventFilter(r.Shard.Predicate()).
+		WatchesRawSource(r.Shard.Entered(r.handsetsWithoutBase)).
 		Complete(r)
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/push"
 	"github.com/dect-operator/dect-operator/internal/scheme"
 	"github.com/dect-operator/dect-operator/internal/server"
+	"github.com/dect-operator/dect-operator/internal/shard"
 )
 
 // Options configure the manager process.
@@ -42,6 +43,15 @@ type Options struct {
 	LeaderElection  bool
 	// LeaderElectionNamespace is where the lease lives when running outside a cluster.
 	LeaderElectionNamespace string
+	// LeaderElectionID names the lease; "" means DefaultLeaderElectionID. Each shard
+	// needs a lease of its own, its replicas share it.
+	LeaderElectionID string
+	// ShardSelector, when it selects less than every namespace, makes this manager a
+	// shard: it reconciles, and writes in, only the namespaces it selects (Shard); nil
+	// or empty: every namespace. ShardHandoverDelay is how long it keeps out of a
+	// namespace it saw become selected while it ran (0: shard.DefaultHandoverDelay).
+	ShardSelector      labels.Selector
+	ShardHandoverDelay time.Duration
 	// ServerURL is where devices reach the provisioning server; reported in status.
 	ServerURL string
 	// Now replaces the clock (tests only).
@@ -125,17 +135,20 @@ func nonceKey(ctx context.Context, mgr ctrl.Manager, secret types.NamespacedName
 	return key, nil
 }
 
+// DefaultLeaderElectionID is the lease of an unsharded manager's replicas.
+const DefaultLeaderElectionID = "dect-operator.provisioning.dect-operator.dev"
+
 // handsetStatusWriter returns the writer of handset statuses, added to mgr. It writes
 // with a client of its own, whose rate limit (cfg's QPS and burst, counted apart) a burst
 // of status writes may use up without delaying the reconciler's file writes.
-func handsetStatusWriter(mgr ctrl.Manager, cfg *rest.Config, o Options) (*handsetstatus.Writer, error) {
+func handsetStatusWriter(mgr ctrl.Manager, cfg *rest.Config, o Options, sh *Shard) (*handsetstatus.Writer, error) {
 	own := rest.CopyConfig(cfg)
 	own.UserAgent = rest.DefaultKubernetesUserAgent() + " handset-status"
 	c, err := client.New(own, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
 		return nil, fmt.Errorf("creating the handset status client: %w", err)
 	}
-	w := &handsetstatus.Writer{Client: c, Reader: mgr.GetClient(), Hold: o.HandsetStatusHold, MaxHold: o.HandsetStatusMaxHold,
+	w := &handsetstatus.Writer{Client: sh.Guard(c), Reader: mgr.GetClient(), Hold: o.HandsetStatusHold, MaxHold: o.HandsetStatusMaxHold,
 		Log: mgr.GetLogger().WithName("handset-status")}
 	if err := mgr.Add(w); err != nil {
 		return nil, err
@@ -158,7 +171,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Metrics:                 MetricsOptions(o.MetricsAddr, o.MetricsInsecure),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
-		LeaderElectionID:        "dect-operator.provisioning.dect-operator.dev",
+		LeaderElectionID:        cmp.Or(o.LeaderElectionID, DefaultLeaderElectionID),
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Hand over quickly on a clean shutdown instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
@@ -188,15 +201,23 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	statuses, err := handsetStatusWriter(mgr, cfg, o)
+	sh, err := NewShard(ctx, mgr, shard.Policy{Selector: o.ShardSelector, HandoverDelay: cmp.Or(o.ShardHandoverDelay, shard.DefaultHandoverDelay)}, o.Now)
 	if err != nil {
 		return err
 	}
+	statuses, err := handsetStatusWriter(mgr, cfg, o, sh)
+	if err != nil {
+		return err
+	}
+	// Only the reconcilers are sharded, and the handset status writer that writes for
+	// them: the feed below records deliveries with the manager's own client, for every
+	// base this pod's server serves.
 	base := &DectBaseReconciler{
 		Pusher:     &push.Pusher{Metrics: pushMetrics},
-		Client:     mgr.GetClient(),
+		Client:     sh.Guard(mgr.GetClient()),
 		APIReader:  mgr.GetAPIReader(),
-		Recorder:   mgr.GetEventRecorder("dect-operator"),
+		Recorder:   sh.GuardEvents(mgr.GetEventRecorder("dect-operator")),
+		Shard:      sh,
 		ServerURL:  o.ServerURL,
 		Now:        o.Now,
 		StallAfter: o.StallAfter,

@@ -12,6 +12,7 @@ package handsetstatus
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/shard"
 )
 
 // Defaults of Writer's timings.
@@ -47,7 +49,9 @@ const (
 //     base has changed for Hold, or MaxHold after the oldest of them was decided,
 //     whichever comes first.
 //  3. A status the handset already has is not written; neither is one of a handset that
-//     was deleted, or deleted and created again (another UID), meanwhile.
+//     was deleted, or deleted and created again (another UID), meanwhile, nor one whose
+//     namespace left this manager shard (the Client refuses it: shard.ErrNotOwned; the
+//     shard that owns it now decides its status).
 //  4. A failed write is retried after Retry, with whatever status is newest by then.
 //  5. Until the cache shows a written status, Newest gives that status, so that a
 //     reconcile in between decides from it and not from the older one (which would
@@ -333,7 +337,7 @@ func (w *Writer) write(ctx context.Context, key types.NamespacedName) {
 	orig.Status = before
 	sent := h.Status.DeepCopy() // the response has times rounded to the second
 	if err := w.Client.Status().Patch(ctx, &h, client.MergeFrom(orig)); err != nil {
-		if apierrors.IsNotFound(err) {
+		if apierrors.IsNotFound(err) || errors.Is(err, shard.ErrNotOwned) {
 			w.done(key, sent, nil)
 			return
 		}

@@ -17,6 +17,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/scheme"
+	"github.com/dect-operator/dect-operator/internal/shard"
 	"github.com/dect-operator/dect-operator/internal/testenv"
 )
 
@@ -45,7 +46,8 @@ type rig struct {
 	c       client.Client
 	mu      sync.Mutex
 	patches map[string]int
-	fail    int // fail this many patches first
+	fail    int   // fail this many patches first
+	failErr error // with this error; nil: the API server is away
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -58,8 +60,12 @@ func newRig(t *testing.T, hold, maxHold time.Duration, objs ...client.Object) *r
 			r.mu.Lock()
 			if r.fail > 0 {
 				r.fail--
+				err := r.failErr
 				r.mu.Unlock()
-				return errors.New("the API server is away")
+				if err == nil {
+					err = errors.New("the API server is away")
+				}
+				return err
 			}
 			r.patches[o.GetName()]++
 			r.mu.Unlock()
@@ -215,6 +221,29 @@ func TestFailedWriteRetriedWithTheNewestStatus(t *testing.T) {
 	r.mu.Unlock()
 	if left != 0 || r.count("a") != 1 {
 		t.Errorf("failures left %d, patches %v", left, r.snapshot())
+	}
+}
+
+// Rule 3: a status the client refuses because the handset's namespace left this manager
+// shard is dropped after that one attempt, not retried.
+func TestStatusOfANamespaceLeavingTheShardIsDropped(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	r.mu.Lock()
+	r.fail, r.failErr = 100, fmt.Errorf("writing in namespace ns: %w", shard.ErrNotOwned)
+	r.mu.Unlock()
+	r.w.Set(office, a, status(1, false))
+	waitFor(t, "dropped", func() error {
+		if n := r.w.Pending(); n != 0 {
+			return fmt.Errorf("%d waiting", n)
+		}
+		return nil
+	})
+	r.mu.Lock()
+	attempts := 100 - r.fail
+	r.mu.Unlock()
+	if attempts != 1 || stored(t, r, "a").SettingsGeneration != 0 {
+		t.Errorf("%d attempts, status %+v; want one refused attempt and no status", attempts, stored(t, r, "a"))
 	}
 }
 

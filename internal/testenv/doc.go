@@ -10,7 +10,9 @@
 //     files from its manager over loopback and is started with no kubeconfig at all (or,
 //     with Options.DirectServer, reads them from the cluster itself, as a separate
 //     server Deployment does); with Options.Replicas, several such pairs, the managers
-//     electing a leader;
+//     electing a leader; with Options.Shards, one pair per manager shard, each shard on
+//     a lease and as a user of its own; with Options.AuditLog, the API server's audit
+//     log of writes (ControlPlane.AuditEvents), to tell who wrote what and when;
 //   - Stack.StartDirectServer: one more server in the direct mode beside a Stack.
 //
 // Tests that need the reconcilers on a fake clock run controller.Run in-process against

@@ -30,12 +30,41 @@ type ControlPlane struct {
 	Client     client.Client
 	Kubeconfig string
 
+	// AuditLogPath is the API server's audit log (AuditEvents), "" when it keeps none.
+	AuditLogPath string
+
 	apiLog *os.File
 }
 
+// ControlPlaneOptions configure a control plane.
+type ControlPlaneOptions struct {
+	// AuditLog has the API server log every write request (create, update, patch,
+	// delete, deletecollection) at the Metadata level, one JSON line each once answered,
+	// to dir/audit.log: who wrote what, when, and with what answer (AuditEvents). The
+	// log is written before the answer is sent (the log backend's blocking mode), so
+	// its order is the order in which the API server answered.
+	AuditLog bool
+}
+
+// auditPolicy logs writes only, once each (no RequestReceived stage), without their
+// bodies.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+  verbs: ["create", "update", "patch", "delete", "deletecollection"]
+- level: None
+`
+
 // StartControlPlane starts a control plane whose certificates, kubeconfig and API
 // server log live in dir, which must exist. On error, what was started is stopped.
-func StartControlPlane(dir string) (_ *ControlPlane, err error) {
+func StartControlPlane(dir string) (*ControlPlane, error) {
+	return StartControlPlaneWith(dir, ControlPlaneOptions{})
+}
+
+// StartControlPlaneWith is StartControlPlane with options.
+func StartControlPlaneWith(dir string, o ControlPlaneOptions) (_ *ControlPlane, err error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run through `make test`, `make demo` or `make bench`, " +
 			"or set it with KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
@@ -73,6 +102,18 @@ func StartControlPlane(dir string) (_ *ControlPlane, err error) {
 	// On SIGTERM the API server drains its watches (the processes hold several) before it
 	// exits; without a grace period for them it waits a full minute.
 	cp.Env.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "2s")
+	if o.AuditLog {
+		policy := filepath.Join(dir, "audit-policy.yaml")
+		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+			return nil, err
+		}
+		cp.AuditLogPath = filepath.Join(dir, "audit.log")
+		cp.Env.ControlPlane.APIServer.Configure().
+			Set("audit-policy-file", policy).
+			Set("audit-log-path", cp.AuditLogPath).
+			Set("audit-log-format", "json").
+			Set("audit-log-mode", "blocking")
+	}
 	if cp.Config, err = cp.Env.Start(); err != nil {
 		return nil, fmt.Errorf("starting envtest: %w", err)
 	}
@@ -150,6 +191,16 @@ type Options struct {
 	// share one Digest nonce key: a file each server reads (serve --nonce-key-file),
 	// unless NonceKeySecret is set.
 	Replicas int
+	// Shards, when not empty, runs one manager shard per entry, as replicas of the Pod:
+	// replica i's manager gets --shard-selector=Shards[i], leader election on a lease of
+	// its own (ShardLease(i), so that every shard leads its own) and authenticates as a
+	// user of its own (ShardUser(i), in system:masters), so that the API server's audit
+	// log (AuditLog) tells the shards' writes apart. Each has its own sidecar server;
+	// the servers share a nonce key as replicas do. Replicas must then be 0 or
+	// len(Shards).
+	Shards []string
+	// AuditLog turns on the API server's audit log of writes (ControlPlaneOptions).
+	AuditLog bool
 	// NonceKeySecret, with sidecars only, is the Secret through which the managers share
 	// the nonce key (manager --nonce-key-secret, in LeaseNamespace given as POD_NAMESPACE,
 	// as in the Pod); each sidecar then gets the key from its manager's feed alone.
@@ -173,6 +224,9 @@ type Replica struct {
 	ManagerMetricsURL string
 	// FilesURL is the manager's feed to the server; "" in the direct mode.
 	FilesURL string
+	// Shard is the manager's --shard-selector, User the user it authenticates as, and
+	// Lease its leader lease (in LeaseNamespace); "" when the Stack does not run shards.
+	Shard, User, Lease string
 }
 
 // Stack is a control plane with the operator's processes: one Replica or more.
@@ -199,6 +253,13 @@ const (
 	LeaseNamespace = "default"
 	LeaseName      = "dect-operator.provisioning.dect-operator.dev"
 )
+
+// ShardLease is the leader lease of shard i when a Stack runs Shards.
+func ShardLease(i int) string { return fmt.Sprintf("dect-operator-shard-%d", i) }
+
+// ShardUser is the user shard i's manager authenticates as when a Stack runs Shards:
+// the audit log's user.username of its requests.
+func ShardUser(i int) string { return fmt.Sprintf("dect-operator-shard-%d", i) }
 
 // Start builds the binary (unless given one), starts the control plane and the
 // replicas, and returns once every provisioning server reports ready. On error, what
@@ -229,7 +290,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 
 	s.logf("starting the API server")
-	if s.ControlPlane, err = StartControlPlane(o.Dir); err != nil {
+	if s.ControlPlane, err = StartControlPlaneWith(o.Dir, ControlPlaneOptions{AuditLog: o.AuditLog}); err != nil {
 		return nil, err
 	}
 
@@ -237,6 +298,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, errors.New("testenv: NonceKeySecret is for sidecars, not DirectServer")
 	}
 	n := max(o.Replicas, 1)
+	if len(o.Shards) > 0 {
+		if o.Replicas != 0 && o.Replicas != len(o.Shards) {
+			return nil, fmt.Errorf("testenv: %d Replicas for %d Shards: one replica per shard", o.Replicas, len(o.Shards))
+		}
+		n = len(o.Shards)
+	}
 	var nonceKey string
 	if n > 1 && o.NonceKeySecret == "" {
 		nonceKey = filepath.Join(o.Dir, "nonce-key")
@@ -247,7 +314,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 	}
 	for i := range n {
-		r, err := s.newReplica(i, o, n > 1, nonceKey)
+		r, err := s.newReplica(i, o, n > 1 || len(o.Shards) > 0, nonceKey)
 		if err != nil {
 			return nil, err
 		}
@@ -264,14 +331,25 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 				return nil, err
 			}
 		}
-		if i == 0 && n > 1 {
+		if i == 0 && n > 1 && len(o.Shards) == 0 {
 			// The first manager takes the lease before any other starts: it is the leader,
 			// the others are standbys, whatever their start-up speed.
-			if s.LeaderIdentity, err = s.waitLeader(wait); err != nil {
+			if s.LeaderIdentity, err = s.waitLeader(wait, LeaseName); err != nil {
 				return nil, err
 			}
 			s.logf("the first manager leads as %s", s.LeaderIdentity)
 		}
+	}
+	// Every shard leads its own lease.
+	for _, r := range s.Replicas {
+		if r.Lease == "" {
+			continue
+		}
+		holder, err := s.waitLeader(wait, r.Lease)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Manager.Name, err)
+		}
+		s.logf("%s (%s) leads lease %s as %s", r.Manager.Name, r.Shard, r.Lease, holder)
 	}
 	if err := s.WaitServerReady(wait); err != nil {
 		return nil, err
@@ -311,6 +389,15 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 	}
 	if leaderElect {
 		managerArgs = append(managerArgs, "--leader-elect", "--leader-election-namespace="+LeaseNamespace)
+	}
+	if len(o.Shards) > 0 {
+		r.Shard, r.User, r.Lease = o.Shards[i], ShardUser(i), ShardLease(i)
+		managerArgs = append(managerArgs, "--shard-selector="+r.Shard, "--leader-election-id="+r.Lease)
+		kubeconfig := filepath.Join(s.Dir, "kubeconfig-"+r.User)
+		if err := s.KubeconfigAs(kubeconfig, r.User, "system:masters"); err != nil {
+			return nil, err
+		}
+		clusterEnv = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	}
 	serverArgs := []string{"serve",
 		"--addr=" + serverAddr,
@@ -409,12 +496,12 @@ func (s *Stack) StartDirectServer(ctx context.Context, name, kubeconfig string, 
 	return r, waitReady(wait, r)
 }
 
-// waitLeader waits until the leader lease has a holder, and returns it.
-func (s *Stack) waitLeader(ctx context.Context) (string, error) {
+// waitLeader waits until the lease name has a holder, and returns it.
+func (s *Stack) waitLeader(ctx context.Context, name string) (string, error) {
 	var holder string
 	err := poll(ctx, 100*time.Millisecond, func() error {
 		var lease coordinationv1.Lease
-		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: LeaseNamespace, Name: LeaseName}, &lease); err != nil {
+		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: LeaseNamespace, Name: name}, &lease); err != nil {
 			return err
 		}
 		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {

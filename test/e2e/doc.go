@@ -4,8 +4,9 @@
 // registering handsets. internal/testenv starts all of it. The shared stack runs serve
 // as in the operator's Pod, the manager's sidecar with no Kubernetes credentials;
 // TestForgedFilesAreNeverServed also runs a server in the direct mode (a separate
-// Deployment), and TestTwoReplicasServeFromTheirOwnManagers a stack of its own with two
-// replicas.
+// Deployment), TestTwoReplicasServeFromTheirOwnManagers a stack of its own with two
+// replicas, and TestShardsOwnTheirNamespacesAndHandOver one with two manager shards and
+// the API server's audit log.
 //
 // Run them with `make test`, or alone with
 //

@@ -35,6 +35,8 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
+
+	"github.com/dect-operator/dect-operator/internal/shard"
 )
 
 const (
@@ -228,6 +230,7 @@ func convert[T any](t *testing.T, u *unstructured.Unstructured) *T {
 func TestInstall(t *testing.T) {
 	t.Run("default", testDefault)
 	t.Run("overlays", testOverlays)
+	t.Run("two shards", testTwoShards)
 	t.Run("separate server", testSeparateServer)
 	t.Run("samples", testSamples)
 	t.Run("health fixtures", testHealthFixtures)
@@ -770,6 +773,120 @@ func testOverlays(t *testing.T) {
 			checkDeployment(t, dep)
 			checkCredentials(t, dep)
 		})
+	}
+}
+
+// testTwoShards: config/overlays/two-shards replaces config/default's Deployment and
+// PodDisruptionBudget with one of each per shard. Each shard's manager selects its own
+// namespaces (the selectors parse, and a namespace labelled for one shard is selected
+// by that shard alone) and holds its own lease; the Deployments' selectors do not
+// overlap; each budget keeps one pod of its own shard; every shard's pods are what the
+// Services and the NetworkPolicy select, so that every pod serves every base.
+func testTwoShards(t *testing.T) {
+	const dir = "overlays/two-shards"
+	objs, base := build(t, dir), build(t, "default")
+	var added, removed []string
+	for _, u := range objs {
+		if find(base, u.GetKind(), u.GetName()) == nil {
+			added = append(added, describe(u))
+		}
+	}
+	for _, u := range base {
+		if find(objs, u.GetKind(), u.GetName()) == nil {
+			removed = append(removed, describe(u))
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	wantAdded := []string{
+		"Deployment dect-system/dect-operator-shard-a", "Deployment dect-system/dect-operator-shard-b",
+		"PodDisruptionBudget dect-system/dect-operator-shard-a", "PodDisruptionBudget dect-system/dect-operator-shard-b",
+	}
+	wantRemoved := []string{"Deployment dect-system/dect-operator", "PodDisruptionBudget dect-system/dect-operator"}
+	if !slices.Equal(added, wantAdded) || !slices.Equal(removed, wantRemoved) {
+		t.Errorf("config/%s adds\n  %s\nremoves\n  %s\nwant\n  %s\nand\n  %s", dir, strings.Join(added, "\n  "), strings.Join(removed, "\n  "),
+			strings.Join(wantAdded, "\n  "), strings.Join(wantRemoved, "\n  "))
+	}
+	install(t, objs, namespace)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	shards := map[string]*appsv1.Deployment{}
+	for _, name := range []string{"a", "b"} {
+		dep := convert[appsv1.Deployment](t, find(objs, "Deployment", "dect-operator-shard-"+name))
+		shards[name] = dep
+		t.Run("shard "+name, func(t *testing.T) {
+			// As config/default's, but for the shard's own flags (checked below).
+			plain := dep.DeepCopy()
+			for i := range plain.Spec.Template.Spec.Containers {
+				c := &plain.Spec.Template.Spec.Containers[i]
+				c.Args = slices.DeleteFunc(c.Args, func(a string) bool {
+					return strings.HasPrefix(a, "--shard-selector=") || strings.HasPrefix(a, "--leader-election-id=")
+				})
+			}
+			checkDeployment(t, plain)
+			checkCredentials(t, dep)
+			checkPodSecurity(t, dep)
+			checkServerURL(t, dep, "http://dect-provisioning.dect-system.svc/")
+			checkNetworkPolicy(t, objs, dep)
+			checkServices(t, objs, dep)
+		})
+	}
+	leases := map[string]string{}
+	for name, dep := range shards {
+		var selector, lease string
+		for _, c := range dep.Spec.Template.Spec.Containers {
+			for _, a := range c.Args {
+				if v, ok := strings.CutPrefix(a, "--shard-selector="); ok && c.Name == "manager" {
+					selector = v
+				}
+				if v, ok := strings.CutPrefix(a, "--leader-election-id="); ok && c.Name == "manager" {
+					lease = v
+				}
+			}
+		}
+		sel, err := shard.ParseSelector(selector)
+		if err != nil || sel.Empty() {
+			t.Errorf("shard %s: --shard-selector=%q (%v): want a selector of its own", name, selector, err)
+			continue
+		}
+		// A namespace labelled for one shard is selected by it, and by it alone.
+		for other := range shards {
+			ns := labels.Set{"provisioning.dect-operator.dev/shard": other}
+			if sel.Matches(ns) != (other == name) {
+				t.Errorf("shard %s's selector %q selects a namespace labelled for shard %s: %v", name, selector, other, sel.Matches(ns))
+			}
+		}
+		if lease == "" || lease == "dect-operator.provisioning.dect-operator.dev" || leases[lease] != "" {
+			t.Errorf("shard %s: --leader-election-id=%q, want a lease of its own (shard %s has it)", name, lease, leases[lease])
+		}
+		leases[lease] = name
+
+		// Its Deployment's selector takes none of the other's pods, and its budget
+		// counts its own pods alone.
+		for other, o := range shards {
+			depSel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if other != name && depSel.Matches(labels.Set(o.Spec.Template.Labels)) {
+				t.Errorf("Deployment %s's selector %s takes shard %s's pods", dep.Name, depSel, other)
+			}
+		}
+		pdb := convert[policyv1.PodDisruptionBudget](t, find(objs, "PodDisruptionBudget", dep.Name))
+		pdbSel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for other, o := range shards {
+			if pdbSel.Matches(labels.Set(o.Spec.Template.Labels)) != (other == name) {
+				t.Errorf("PodDisruptionBudget %s (%s) selects shard %s's pods: %v", pdb.Name, pdbSel, other, other != name)
+			}
+		}
+		if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 || *dep.Spec.Replicas < 2 {
+			t.Errorf("shard %s: minAvailable %v of %d replicas, want 1 of 2 or more", name, pdb.Spec.MinAvailable, *dep.Spec.Replicas)
+		}
 	}
 }
 
