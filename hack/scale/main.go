@@ -64,6 +64,7 @@ import (
 
 type config struct {
 	bases, handsets, changes, workers int
+	shards                            int
 	idle, poll, timeout               time.Duration
 	keep, bare, profile               bool
 }
@@ -74,6 +75,7 @@ func main() {
 	flag.IntVar(&c.bases, "bases", 50, "DectBases, one namespace each (at most 4096)")
 	flag.IntVar(&c.handsets, "handsets", 100, "Handsets per base (at most 100)")
 	flag.StringVar(&sizes, "sizes", "", "comma-separated fleet sizes in handsets (e.g. 5000,10000,20000): one run each, of size/handsets bases, and a table of all; overrides -bases")
+	flag.IntVar(&c.shards, "shards", 0, "run this many manager shards (manager --shard-selector), the namespaces labelled "+shardLabel+"=s<i> in turn; 0: one manager for all")
 	flag.BoolVar(&c.bare, "bare", true, "first time the creation of the same objects with no operator running, on a control plane of its own")
 	flag.IntVar(&c.changes, "changes", 20, "single Handset changes timed one after the other")
 	flag.IntVar(&c.workers, "workers", 16, "clients creating objects at once")
@@ -150,7 +152,13 @@ func run(c config) (*report, error) {
 		logf("bare creation (no operator): %v", r.bare.Round(time.Millisecond))
 	}
 	opts := testenv.Options{Dir: dir, Logf: logf}
+	for i := range c.shards {
+		opts.Shards = append(opts.Shards, fmt.Sprintf("%s=s%d", shardLabel, i))
+	}
 	var pprof []string // the manager's and the server's profile addresses
+	if c.profile && c.shards > 0 {
+		return nil, errors.New("-profile runs one manager: not with -shards")
+	}
 	if c.profile {
 		c.keep = true
 		ports, err := testenv.FreePorts(2)
@@ -208,6 +216,9 @@ func run(c config) (*report, error) {
 	}
 	r.converged = time.Since(start)
 	r.managerCPU, r.serverCPU = cpuSeconds(s.Manager.Pid()), cpuSeconds(s.Server.Pid())
+	for _, rep := range s.Replicas[1:] {
+		r.managerCPU += cpuSeconds(rep.Manager.Pid())
+	}
 	r.slowest = slices.MaxFunc(bases, func(a, b *base) int { return cmp.Compare(a.served, b.served) }).served
 	logf("every base Ready and served after %v", r.converged.Round(time.Millisecond))
 	saveHeaps("served")
@@ -228,7 +239,7 @@ func run(c config) (*report, error) {
 	}
 	r.convergeWrites = m.operatorWrites(before, after)
 	saveHeaps("settled")
-	r.managerPeak, _ = s.Manager.PeakRSS()
+	r.managerPeak = managersPeak(s)
 	r.serverPeak, _ = s.Server.PeakRSS()
 
 	// ---- 2. one change at a time, until the device is served it: the second half of
@@ -278,9 +289,7 @@ func run(c config) (*report, error) {
 			return nil, err
 		}
 	}
-	if p, err := s.Manager.PeakRSS(); err == nil {
-		r.managerPeak = max(r.managerPeak, p)
-	}
+	r.managerPeak = max(r.managerPeak, managersPeak(s))
 	if p, err := s.Server.PeakRSS(); err == nil {
 		r.serverPeak = max(r.serverPeak, p)
 	}
@@ -348,7 +357,11 @@ func (d *driver) declare(ctx context.Context) ([]*base, error) {
 		b.dev = dev
 		bases[i] = b
 		jobs = append(jobs, func() error {
-			if err := d.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: b.ns}}, "namespaces"); err != nil {
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: b.ns}}
+			if d.c.shards > 0 {
+				ns.Labels = map[string]string{shardLabel: fmt.Sprintf("s%d", i%d.c.shards)}
+			}
+			if err := d.create(ctx, ns, "namespaces"); err != nil {
 				return err
 			}
 			if err := d.create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "device-auth", Labels: testenv.Consumable()},
@@ -589,6 +602,20 @@ func (d *driver) timeOneChange(ctx context.Context, b *base, j, n int) (change, 
 		time.Sleep(10 * time.Millisecond)
 	}
 	return change{}, fmt.Errorf("%s: the change of %s was not served within 2 minutes", b.ns, user)
+}
+
+// shardLabel is the Namespace label whose value picks a manager shard (-shards).
+const shardLabel = "provisioning.dect-operator.dev/shard"
+
+// managersPeak is the largest peak RSS of the stack's managers (one, or one per shard).
+func managersPeak(s *testenv.Stack) int64 {
+	var peak int64
+	for _, rep := range s.Replicas {
+		if p, err := rep.Manager.PeakRSS(); err == nil {
+			peak = max(peak, p)
+		}
+	}
+	return peak
 }
 
 // cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
@@ -856,6 +883,9 @@ func (r *report) print(f *os.File) {
 	n := r.handsetCount()
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "scale: %d bases x %d handsets = %d handsets, real manager and server on envtest (%s)\n", r.bases, r.handsets, n, hostNote())
+	if r.shards > 0 {
+		fmt.Fprintf(w, "%d manager shards, each with its sidecar server; devices fetch from the first shard's server\n", r.shards)
+	}
 	fmt.Fprintf(w, "figure\tvalue\ttarget\n")
 	if r.bare > 0 {
 		fmt.Fprintf(w, "bare creation: the same objects, no operator (%d clients)\t%v\t\n", r.workers, r.bare.Round(time.Millisecond))
@@ -870,7 +900,12 @@ func (r *report) print(f *os.File) {
 	total := sum(r.convergeWrites)
 	fmt.Fprintf(w, "API writes until at rest (incl. %d changes' own)\t%.0f (%.2f per handset)\t<= 1.2 per handset\n", len(r.served("while settling")), total, total/float64(n))
 	breakdown(w, r.convergeWrites)
-	fmt.Fprintf(w, "manager peak RSS (VmHWM)\t%.0f MiB\t\n", mib(r.managerPeak))
+	managers := "manager peak RSS (VmHWM)"
+	if r.shards > 0 {
+		managers = fmt.Sprintf("manager peak RSS (VmHWM), the largest of %d shards", r.shards)
+		fmt.Fprintf(w, "  CPU used until then: %d managers together\t%.1f s\t\n", r.shards, r.managerCPU)
+	}
+	fmt.Fprintf(w, "%s\t%.0f MiB\t\n", managers, mib(r.managerPeak))
 	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.0f MiB\t\n", mib(r.serverPeak))
 	for _, phase := range []string{"while settling", "at rest", ""} {
 		sorted := r.served(phase)
