@@ -167,9 +167,14 @@ func (r *DectBaseReconciler) writeFile(ctx context.Context, base *dectv1alpha1.D
 	}, stored.secret != nil); err != nil {
 		return err
 	}
-	return apply(ctx, r.Client, base, stored.configMap, cm, func(cur, want *corev1.ConfigMap) bool {
+	r.echoes.wrote("Secret", secret)
+	if err := apply(ctx, r.Client, base, stored.configMap, cm, func(cur, want *corev1.ConfigMap) bool {
 		return len(cur.Data) == 0 && maps.EqualFunc(cur.BinaryData, want.BinaryData, bytes.Equal)
-	}, stored.configMap != nil)
+	}, stored.configMap != nil); err != nil {
+		return err
+	}
+	r.echoes.wrote("ConfigMap", cm)
+	return nil
 }
 
 // apply creates want, or updates cur to want when labels, annotations, owner or content

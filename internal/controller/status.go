@@ -55,7 +55,11 @@ func (r *DectBaseReconciler) writeStatus(ctx context.Context, orig, patched stat
 		return nil
 	}
 	r.eventOnChange(patched, orig.GetConditions(), patched.GetConditions())
-	return r.Status().Patch(ctx, patched, client.MergeFrom(orig))
+	if err := r.Status().Patch(ctx, patched, client.MergeFrom(orig)); err != nil {
+		return err
+	}
+	r.echoes.wrote("DectBase", patched)
+	return nil
 }
 
 // eventOnChange emits an Event when what a person should know changes: a Warning when
