@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -588,4 +589,35 @@ func runBinary(t *testing.T, args ...string) (string, error) {
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "KUBECONFIG=") })
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// ownStack starts a stack of the test's own beside the shared one, with the same
+// binary, in the folder name under the shared stack's. It is stopped when the test
+// ends; if the test failed, each manager's and server's last log lines are shown first.
+func ownStack(t *testing.T, name string, o testenv.Options) *testenv.Stack {
+	t.Helper()
+	o.Dir, o.Binary = filepath.Join(stack.Dir, name), stack.Binary
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if o.Logf == nil {
+		o.Logf = func(format string, args ...any) { t.Logf(name+": "+format, args...) }
+	}
+	s, err := testenv.Start(context.Background(), o)
+	if err != nil {
+		t.Fatalf("starting the %s stack: %v (logs in %s)", name, err, o.Dir)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, r := range s.Replicas {
+				for _, p := range []*testenv.Process{r.Manager, r.Server} {
+					if p != nil {
+						t.Logf("---- %s:\n%s", p.Name, strings.Join(p.LogSince(0, nil, 80), "\n"))
+					}
+				}
+			}
+		}
+		s.Stop()
+	})
+	return s
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -33,28 +31,12 @@ const shardLabel = "provisioning.dect-operator.dev/shard"
 // no slot moves, a's writes there end before b's begin, and b reconciles what follows.
 func TestShardsOwnTheirNamespacesAndHandOver(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(stack.Dir, "shards")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	shards, err := testenv.Start(ctx, testenv.Options{
-		Dir: dir, Binary: stack.Binary, DeliveryRecordInterval: time.Second, AuditLog: true,
+	shards := ownStack(t, "shards", testenv.Options{
+		DeliveryRecordInterval: time.Second, AuditLog: true,
 		Shards: []string{shardLabel + "=a", shardLabel + "=b"},
-		Logf:   func(format string, args ...any) { t.Logf("shards: "+format, args...) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(shards.Stop)
 	a, b := shards.Replicas[0], shards.Replicas[1]
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, p := range []*testenv.Process{a.Manager, b.Manager} {
-				t.Logf("---- %s:\n%s", p.Name, strings.Join(p.LogSince(0, nil, 80), "\n"))
-			}
-		}
-	})
+	ctx := context.Background()
 
 	// Three namespaces: one stays a's, one stays b's, one moves from a to b. Each has
 	// Gigaset's example: a base and three handsets with their IPUIs.

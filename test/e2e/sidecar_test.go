@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,28 +144,11 @@ func (c *counted) crossFetch(ctx context.Context, from, fromURL, to, toURL, mac,
 func TestTwoReplicasServeFromTheirOwnManagers(t *testing.T) {
 	const nonceKeySecret = "dect-operator-nonce-key"
 	t.Parallel()
-	dir := filepath.Join(stack.Dir, "replicas")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	two, err := testenv.Start(ctx, testenv.Options{
-		Dir: dir, Binary: stack.Binary, Replicas: 2, DeliveryRecordInterval: time.Second,
-		NonceKeySecret: nonceKeySecret,
-		Logf:           func(format string, args ...any) { t.Logf("replicas: "+format, args...) },
+	two := ownStack(t, "replicas", testenv.Options{
+		Replicas: 2, DeliveryRecordInterval: time.Second, NonceKeySecret: nonceKeySecret,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(two.Stop)
 	leader, standby := two.Replicas[0], two.Replicas[1]
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, p := range []*testenv.Process{leader.Manager, leader.Server, standby.Manager, standby.Server} {
-				t.Logf("---- %s:\n%s", p.Name, strings.Join(p.LogSince(0, nil, 60), "\n"))
-			}
-		}
-	})
+	ctx := context.Background()
 
 	// The sidecars have no key but their managers': one Secret, created by the first.
 	for _, r := range []*testenv.Replica{leader, standby} {
