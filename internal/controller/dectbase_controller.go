@@ -432,9 +432,11 @@ func (r *DectBaseReconciler) spaced(mapFn handler.MapFunc, updatesAtOnce bool) h
 					continue
 				}
 				seen[req] = true
-				if wait := r.spacer.Next(req, now).Sub(now); wait > 0 {
-					q.AddAfter(req, wait)
+				if at := r.spacer.Next(req, now); at.After(now) {
+					q.AddAfter(req, at.Sub(now))
 					r.flushWhenQuiet(q)
+					// Its handsets' statuses may change again then: written after.
+					r.HandsetStatuses.HoldUntil(req.NamespacedName, at)
 				} else {
 					q.Add(req)
 				}

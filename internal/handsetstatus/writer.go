@@ -46,8 +46,8 @@ const (
 //  1. Only the newest status decided for a handset is written: one decided while an
 //     older one waits replaces it.
 //  2. The statuses waiting for one base are written together, once no status of that
-//     base has changed for Hold, or MaxHold after the oldest of them was decided,
-//     whichever comes first.
+//     base has changed for Hold and the base has no reconcile scheduled (HoldUntil), or
+//     MaxHold after the oldest of them was decided, whichever comes first.
 //  3. A status the handset already has is not written; neither is one of a handset that
 //     was deleted, or deleted and created again (another UID), meanwhile, nor one whose
 //     namespace left this manager shard (the Client refuses it: shard.ErrNotOwned; the
@@ -91,10 +91,10 @@ type entry struct {
 	notBefore time.Time
 }
 
-// group is the statuses of one base waiting: when the oldest was decided and when one
-// last changed (rule 2).
+// group is the statuses of one base waiting: when the oldest was decided, when one
+// last changed, and until when a scheduled reconcile of the base holds them (rule 2).
 type group struct {
-	first, last time.Time
+	first, last, until time.Time
 }
 
 // written is a status written but perhaps not yet in the cache (rule 5).
@@ -191,6 +191,19 @@ func (w *Writer) Set(base types.NamespacedName, h *dectv1alpha1.Handset, st dect
 	w.signal()
 }
 
+// HoldUntil tells the Writer that base will be reconciled again at t (a bulk apply is
+// under way: burst.Spacer), which may change its handsets' statuses again: those
+// waiting are held until Hold after t, within MaxHold (rule 2). Without statuses
+// waiting it does nothing.
+func (w *Writer) HoldUntil(base types.NamespacedName, t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.init()
+	if g := w.groups[base]; g != nil && t.Add(w.hold()).After(g.until) {
+		g.until = t.Add(w.hold())
+	}
+}
+
 // Pending is how many handsets have a status waiting to be written.
 func (w *Writer) Pending() int {
 	w.mu.Lock()
@@ -220,6 +233,9 @@ func (w *Writer) due(now time.Time) ([]types.NamespacedName, time.Time) {
 	dueBases := map[types.NamespacedName]bool{}
 	for base, g := range w.groups {
 		at := g.last.Add(w.hold())
+		if g.until.After(at) {
+			at = g.until
+		}
 		if limit := g.first.Add(w.maxHold()); limit.Before(at) {
 			at = limit
 		}

@@ -287,3 +287,43 @@ func TestNewestStandsInForALaggingCache(t *testing.T) {
 		t.Errorf("Newest over a fresh copy: %+v, want the cache's", hs[0].Status)
 	}
 }
+
+// Rule 2: a reconcile of the base scheduled later holds its waiting statuses until Hold
+// after it, still within MaxHold.
+func TestHoldUntilAScheduledReconcile(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 50*time.Millisecond, time.Minute, a)
+	r.w.Set(office, a, status(1, false))
+	scheduled := time.Now().Add(2 * time.Second)
+	r.w.HoldUntil(office, scheduled)
+	time.Sleep(300 * time.Millisecond) // past Hold, well before the scheduled reconcile
+	if n := r.count("a"); n != 0 {
+		t.Fatalf("written %d times while a reconcile of its base is scheduled", n)
+	}
+	waitFor(t, "written after the scheduled reconcile", func() error {
+		if r.count("a") != 1 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+	if time.Now().Before(scheduled) {
+		t.Errorf("written before the scheduled reconcile")
+	}
+}
+
+func TestHoldUntilStaysWithinMaxHold(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 50*time.Millisecond, 500*time.Millisecond, a)
+	start := time.Now()
+	r.w.Set(office, a, status(1, false))
+	r.w.HoldUntil(office, start.Add(time.Hour))
+	waitFor(t, "written at MaxHold", func() error {
+		if r.count("a") != 1 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+	if time.Since(start) < 500*time.Millisecond {
+		t.Errorf("written before MaxHold and the scheduled reconcile")
+	}
+}
