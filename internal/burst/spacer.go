@@ -24,8 +24,8 @@ import (
 //  4. Once no event of any key arrived for Quiet, the runs scheduled later are due at
 //     once (Flush): the bulk apply is over, and waiting gains nothing more.
 //
-// So during a burst a key runs at once, then after 1, 2, 4, ... seconds (with Min one
-// second), and, once the burst ends, Quiet after its last event. The zero Spacer uses
+// So during a burst a key runs at once, then after 4, 8, 16, ... seconds (with Min four
+// seconds), and, once the burst ends, Quiet after its last event. The zero Spacer uses
 // the defaults below. It is safe for concurrent use.
 type Spacer[K comparable] struct {
 	Min, Max, Quiet time.Duration
@@ -36,12 +36,14 @@ type Spacer[K comparable] struct {
 	swept     time.Time
 }
 
-// Defaults: a gap that starts at one second and doubles up to thirty, and a key, or
+// Defaults: a gap that starts at four seconds and doubles up to a minute, and a key, or
 // all of them, quiet after two seconds without an event (handsets applied in bulk
-// arrive faster).
+// arrive faster). Each run of a busy base stores its whole file again: with a gap of
+// one second, a fleet of 10,000 handsets applied at once stored each file about eight
+// times (hack/scale).
 const (
-	DefaultMin   = time.Second
-	DefaultMax   = 30 * time.Second
+	DefaultMin   = 4 * time.Second
+	DefaultMax   = time.Minute
 	DefaultQuiet = 2 * time.Second
 )
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -119,6 +120,38 @@ func secretSelector() labels.Selector {
 	return labels.SelectorFromSet(labels.Set{dectv1alpha1.LabelConsumable: "true"})
 }
 
+// lastApplied is the annotation in which `kubectl apply` (and Argo CD, which applies
+// the same way by default) keeps a whole copy of the object as applied: for a Secret,
+// its data in clear.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// stripForCache drops from every object the manager caches what nothing reads and what
+// is often larger than the rest: managed fields, and the last-applied copy of objects
+// others apply. An object a DectBase controls (its file, its Secret) keeps its
+// annotations, since the manager updates it from the cached copy and would otherwise
+// remove them.
+func stripForCache(in any) (any, error) {
+	out, err := cache.TransformStripManagedFields()(in)
+	if err != nil {
+		return out, err
+	}
+	o, ok := out.(client.Object)
+	if !ok {
+		return out, nil
+	}
+	if _, has := o.GetAnnotations()[lastApplied]; has && !controlledByABase(o) {
+		a := maps.Clone(o.GetAnnotations())
+		delete(a, lastApplied)
+		o.SetAnnotations(a)
+	}
+	return o, nil
+}
+
+func controlledByABase(o client.Object) bool {
+	ref := metav1.GetControllerOf(o)
+	return ref != nil && ref.Kind == "DectBase"
+}
+
 // nonceKey returns the replicas' shared nonce key from the Secret secret, nil when
 // secret has no Name. It runs before the manager starts, so before the feed answers its
 // first full set: the APIReader and the client's writes go to the API server, not to
@@ -186,8 +219,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 				&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{provfile.LabelFile: "true"})},
 				&corev1.Secret{}:    {Label: secretSelector()},
 			},
-			// Nothing reads managed fields, which are often larger than what they describe.
-			DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultTransform: stripForCache,
 		},
 	})
 	if err != nil {

@@ -80,6 +80,7 @@ type Writer struct {
 	written  map[types.NamespacedName]written
 	wake     chan struct{}
 	inFlight map[types.NamespacedName]bool
+	swept    time.Time // when forgetWritten last ran
 }
 
 // entry is the newest status decided for one handset, not yet written.
@@ -292,6 +293,7 @@ func (w *Writer) Start(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		w.forgetWritten(time.Now())
 		keys, next := w.due(time.Now())
 		for _, key := range keys {
 			select {
@@ -300,9 +302,9 @@ func (w *Writer) Start(ctx context.Context) error {
 				return nil
 			}
 		}
-		wait := time.Hour
+		wait := writtenKeep // at the latest, to forget what was written
 		if !next.IsZero() {
-			wait = max(time.Until(next), time.Millisecond)
+			wait = min(wait, max(time.Until(next), time.Millisecond))
 		}
 		timer.Reset(wait)
 		select {
@@ -394,6 +396,23 @@ func (w *Writer) failed(ctx context.Context, key types.NamespacedName, err error
 	if e := w.pending[key]; e != nil {
 		e.notBefore = time.Now().Add(w.retry())
 		w.requeue(e)
+	}
+}
+
+// forgetWritten drops, at most once per writtenKeep, the written statuses kept longer
+// than that (rule 5): after a bulk apply nothing may read them again for a long time,
+// and a fleet's worth of statuses would stay in memory meanwhile.
+func (w *Writer) forgetWritten(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.swept) < writtenKeep {
+		return
+	}
+	w.swept = now
+	for key, wr := range w.written {
+		if now.Sub(wr.at) > writtenKeep {
+			delete(w.written, key)
+		}
 	}
 }
 

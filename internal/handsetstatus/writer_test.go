@@ -327,3 +327,30 @@ func TestHoldUntilStaysWithinMaxHold(t *testing.T) {
 		t.Errorf("written before MaxHold and the scheduled reconcile")
 	}
 }
+
+// Rule 5's memory is bounded: a written status is forgotten once kept for writtenKeep,
+// whether or not anything read it again.
+func TestWrittenStatusesAreForgotten(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	r.w.Set(office, a, status(1, false))
+	waitFor(t, "written", func() error {
+		if r.count("a") != 1 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+	r.w.mu.Lock()
+	kept := len(r.w.written)
+	r.w.mu.Unlock()
+	if kept != 1 {
+		t.Fatalf("%d written statuses kept, want 1", kept)
+	}
+	r.w.forgetWritten(time.Now().Add(writtenKeep + time.Second))
+	r.w.mu.Lock()
+	kept = len(r.w.written)
+	r.w.mu.Unlock()
+	if kept != 0 {
+		t.Errorf("%d written statuses kept past writtenKeep, want 0", kept)
+	}
+}
