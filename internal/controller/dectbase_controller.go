@@ -156,7 +156,7 @@ func (r *DectBaseReconciler) reconcile(ctx context.Context, req ctrl.Request) (c
 		// the requeue is a safety net. Not an error: a Secret created (or labelled) just
 		// after the object that names it is the common case.
 		log.V(1).Info("waiting for the cache", "reason", err.Error())
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+		return ctrl.Result{RequeueAfter: notCachedRetry}, nil
 	}
 	if err != nil {
 		return ctrl.Result{}, err
@@ -343,6 +343,12 @@ func (r *DectBaseReconciler) readSecrets(ctx context.Context, base *dectv1alpha1
 
 // errNotCachedYet: a Secret that may be used exists, but the cache does not hold it yet.
 var errNotCachedYet = errors.New("not in the cache yet")
+
+// notCachedRetry is the safety net after errNotCachedYet: the Secret's watch event
+// reconciles the base (spaced, as any) as soon as the cache has it. A short retry would
+// run the base again and again, around the Spacer, while a bulk apply's Secrets arrive,
+// each run storing its file anew.
+const notCachedRetry = 30 * time.Second
 
 // SetupWithManager registers the reconciler: it runs for a base whenever the base, one of
 // its handsets, a Secret either references, one of its own objects, another base with
