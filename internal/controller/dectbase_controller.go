@@ -368,10 +368,12 @@ func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// edit or deletion of them is repaired all the same.
 		Watches(&corev1.ConfigMap{}, r.spaced(r.notEcho("ConfigMap", controllingBase), false)).
 		Watches(&corev1.Secret{}, r.spaced(r.notEcho("Secret", controllingBase), false)).
-		// A handset's status is the reconciler's own output: only a change of its spec
-		// or annotations (a reconcile request) is news to its base.
+		// A handset's status is the reconciler's own output: a change of its spec or
+		// annotations (a reconcile request) is news to its base, and so is a change of
+		// its status by anyone but the status writer (a restore without status).
 		Watches(&dectv1alpha1.Handset{}, r.spaced(baseOfHandset, true),
-			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+				predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool { return !r.HandsetStatuses.Wrote(e.ObjectNew) }}))).
 		Watches(&corev1.Secret{}, r.spaced(r.basesReading, false)).
 		Watches(&dectv1alpha1.DectBase{}, handler.EnqueueRequestsFromMapFunc(r.basesSharingMAC)).
 		// Namespaces: metadata only (the annotation is all the policy reads), so that

@@ -55,9 +55,12 @@ const (
 //     namespace left this manager shard (the Client refuses it: shard.ErrNotOwned; the
 //     shard that owns it now decides its status).
 //  4. A failed write is retried after Retry, with whatever status is newest by then.
-//  5. Until the cache shows a written status, Newest gives that status, so that a
+//  5. While the cache still shows a handset as it was before a write (the resource
+//     version the write started from), Newest gives the written status, so that a
 //     reconcile in between decides from it and not from the older one (which would
-//     decide a different status and write again).
+//     decide a different status and write again). Any other version is trusted as it
+//     is: the write itself, or a change somebody else made after it (a restore that
+//     strips status is written again).
 //
 // The Writer is a manager Runnable (Start); it needs leader election, as do the
 // reconcilers that call Set. Its Client should have a rate limit of its own, so that a
@@ -100,11 +103,12 @@ type group struct {
 	first, last, until time.Time
 }
 
-// written is a status written but perhaps not yet in the cache (rule 5).
+// written is a status written but perhaps not yet in the cache (rule 5): the resource
+// versions before and after the write.
 type written struct {
-	resourceVersion string
-	status          dectv1alpha1.HandsetStatus
-	at              time.Time
+	before, after string
+	status        dectv1alpha1.HandsetStatus
+	at            time.Time
 }
 
 // writtenKeep is how long a written status stands in for the cache's: the watch brings
@@ -153,16 +157,19 @@ func (w *Writer) Newest(handsets []dectv1alpha1.Handset) {
 // lastWritten replaces h's status with the one last written, while the cache may not
 // show it yet (rule 5). w.mu is held.
 func (w *Writer) lastWritten(h *dectv1alpha1.Handset, now time.Time) {
-	key := client.ObjectKeyFromObject(h)
-	wr, ok := w.written[key]
-	if !ok {
-		return
+	wr, ok := w.written[client.ObjectKeyFromObject(h)]
+	if ok && h.ResourceVersion == wr.before && now.Sub(wr.at) <= writtenKeep {
+		h.Status = *wr.status.DeepCopy()
 	}
-	if wr.resourceVersion == h.ResourceVersion || now.Sub(wr.at) > writtenKeep {
-		delete(w.written, key)
-		return
-	}
-	h.Status = *wr.status.DeepCopy()
+}
+
+// Wrote tells whether h, as a watch event brings it, is the Writer's own last write of
+// its status (its echo), which is no news to the handset's base.
+func (w *Writer) Wrote(h client.Object) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wr, ok := w.written[client.ObjectKeyFromObject(h)]
+	return ok && wr.after == h.GetResourceVersion()
 }
 
 // Set records st as the status to write for h, a handset of base. h is the handset as
@@ -330,14 +337,14 @@ func (w *Writer) write(ctx context.Context, key types.NamespacedName) {
 	}
 	w.mu.Unlock()
 	if e == nil {
-		w.done(key, nil, nil)
+		w.done(key, nil, "", nil)
 		return
 	}
 
 	var h dectv1alpha1.Handset
 	err := w.Reader.Get(ctx, key, &h)
 	if apierrors.IsNotFound(err) || (err == nil && h.UID != uid) {
-		w.done(key, &st, nil)
+		w.done(key, &st, "", nil)
 		return
 	}
 	if err != nil {
@@ -350,29 +357,31 @@ func (w *Writer) write(ctx context.Context, key types.NamespacedName) {
 	before := h.Status // as it is
 	h.Status = st      // as it should be
 	if equality.Semantic.DeepEqual(before, h.Status) {
-		w.done(key, &h.Status, nil)
+		w.done(key, &h.Status, "", nil)
 		return
 	}
 	orig := h.DeepCopy()
 	orig.Status = before
+	from := h.ResourceVersion
 	sent := h.Status.DeepCopy() // the response has times rounded to the second
 	if err := w.Client.Status().Patch(ctx, &h, client.MergeFrom(orig)); err != nil {
 		if apierrors.IsNotFound(err) || errors.Is(err, shard.ErrNotOwned) {
-			w.done(key, sent, nil)
+			w.done(key, sent, "", nil)
 			return
 		}
 		w.failed(ctx, key, err)
 		return
 	}
-	w.done(key, sent, &h)
+	w.done(key, sent, from, &h)
 	if w.OnWrite != nil {
 		w.OnWrite(&h, before.Conditions, h.Status.Conditions)
 	}
 }
 
 // done ends the write of key: the waiting status is dropped when it is still the one
-// written (st), and the written object, if any, is kept for Newest (rule 5).
-func (w *Writer) done(key types.NamespacedName, st *dectv1alpha1.HandsetStatus, wrote *dectv1alpha1.Handset) {
+// written (st), and the written object, if any, is kept for Newest with the version the
+// write started from (rule 5).
+func (w *Writer) done(key types.NamespacedName, st *dectv1alpha1.HandsetStatus, from string, wrote *dectv1alpha1.Handset) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.inFlight, key)
@@ -383,7 +392,7 @@ func (w *Writer) done(key types.NamespacedName, st *dectv1alpha1.HandsetStatus, 
 		w.requeue(e)
 	}
 	if wrote != nil {
-		w.written[key] = written{resourceVersion: wrote.ResourceVersion, status: *wrote.Status.DeepCopy(), at: time.Now()}
+		w.written[key] = written{before: from, after: wrote.ResourceVersion, status: *wrote.Status.DeepCopy(), at: time.Now()}
 	}
 }
 

@@ -334,18 +334,16 @@ func TestWrittenStatusesAreForgotten(t *testing.T) {
 	a := handset("a")
 	r := newRig(t, 10*time.Millisecond, time.Minute, a)
 	r.w.Set(office, a, status(1, false))
-	waitFor(t, "written", func() error {
-		if r.count("a") != 1 {
-			return fmt.Errorf("patches %v", r.snapshot())
+	kept := 0
+	waitFor(t, "written and kept", func() error {
+		r.w.mu.Lock()
+		kept = len(r.w.written)
+		r.w.mu.Unlock()
+		if r.count("a") != 1 || kept != 1 {
+			return fmt.Errorf("patches %v, %d kept", r.snapshot(), kept)
 		}
 		return nil
 	})
-	r.w.mu.Lock()
-	kept := len(r.w.written)
-	r.w.mu.Unlock()
-	if kept != 1 {
-		t.Fatalf("%d written statuses kept, want 1", kept)
-	}
 	r.w.forgetWritten(time.Now().Add(writtenKeep + time.Second))
 	r.w.mu.Lock()
 	kept = len(r.w.written)
@@ -353,4 +351,44 @@ func TestWrittenStatusesAreForgotten(t *testing.T) {
 	if kept != 0 {
 		t.Errorf("%d written statuses kept past writtenKeep, want 0", kept)
 	}
+}
+
+// Rule 5: a change somebody else makes after a write (a restore that strips status) is
+// trusted, not covered by the written status; and only the write itself is its echo.
+func TestAnotherWriterAfterAWriteIsTrusted(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	r.w.Set(office, r.read(t, "a"), status(1, false))
+	waitFor(t, "written", func() error {
+		if r.w.Pending() != 0 || r.count("a") != 1 {
+			return fmt.Errorf("%d waiting, patches %v", r.w.Pending(), r.snapshot())
+		}
+		return nil
+	})
+	echo := r.read(t, "a")
+	if !r.w.Wrote(echo) {
+		t.Errorf("the write's own result is not told as its echo")
+	}
+	stripped := echo.DeepCopy()
+	stripped.Status = dectv1alpha1.HandsetStatus{}
+	if err := r.c.Status().Update(context.Background(), stripped); err != nil {
+		t.Fatal(err)
+	}
+	restored := r.read(t, "a")
+	if r.w.Wrote(restored) {
+		t.Errorf("another writer's change is told as the Writer's echo")
+	}
+	hs := []dectv1alpha1.Handset{*restored}
+	r.w.Newest(hs)
+	if hs[0].Status.SettingsGeneration != 0 {
+		t.Errorf("Newest covered the stripped status with the written one: %+v", hs[0].Status)
+	}
+	// Deciding from it writes the status again.
+	r.w.Set(office, &hs[0], status(1, false))
+	waitFor(t, "written again", func() error {
+		if got := stored(t, r, "a"); got.SettingsGeneration != 1 {
+			return fmt.Errorf("status %+v", got)
+		}
+		return nil
+	})
 }
