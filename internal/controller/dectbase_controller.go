@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -506,8 +505,8 @@ func (r *DectBaseReconciler) flushWhenQuiet(q workqueue.TypedRateLimitingInterfa
 
 // controllingBase maps an object to the DectBase that controls it, if one does.
 func controllingBase(_ context.Context, o client.Object) []reconcile.Request {
-	ref := metav1.GetControllerOf(o)
-	if ref == nil || ref.Kind != "DectBase" || !strings.HasPrefix(ref.APIVersion, dectv1alpha1.GroupVersion.Group+"/") {
+	ref := provfile.ControllerBase(o)
+	if ref == nil {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}}}

@@ -139,17 +139,12 @@ func stripForCache(in any) (any, error) {
 	if !ok {
 		return out, nil
 	}
-	if _, has := o.GetAnnotations()[lastApplied]; has && !controlledByABase(o) {
+	if _, has := o.GetAnnotations()[lastApplied]; has && provfile.ControllerBase(o) == nil {
 		a := maps.Clone(o.GetAnnotations())
 		delete(a, lastApplied)
 		o.SetAnnotations(a)
 	}
 	return o, nil
-}
-
-func controlledByABase(o client.Object) bool {
-	ref := metav1.GetControllerOf(o)
-	return ref != nil && ref.Kind == "DectBase"
 }
 
 // nonceKey returns the replicas' shared nonce key from the Secret secret, nil when

@@ -4,6 +4,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/macpolicy"
 )
 
@@ -34,4 +35,20 @@ func NamespaceList() *metav1.PartialObjectMetadataList {
 	l := &metav1.PartialObjectMetadataList{}
 	l.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "NamespaceList"})
 	return l
+}
+
+// ControllerBase returns o's controller reference when it names a DectBase of this
+// operator's API group (any version), nil otherwise. It is the one test of "a DectBase
+// controls this object": the manager wakes that base when its file or Secret changes,
+// keeps the object's annotations in its cache, and the server serves a file only for
+// the base it names.
+func ControllerBase(o metav1.Object) *metav1.OwnerReference {
+	ref := metav1.GetControllerOf(o)
+	if ref == nil || ref.Kind != "DectBase" {
+		return nil
+	}
+	if gv, err := schema.ParseGroupVersion(ref.APIVersion); err != nil || gv.Group != dectv1alpha1.GroupVersion.Group {
+		return nil
+	}
+	return ref
 }

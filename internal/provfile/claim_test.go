@@ -51,3 +51,38 @@ func TestMACPolicyReadsTheAnnotationOfEachNamespace(t *testing.T) {
 		}
 	}
 }
+
+func TestControllerBase(t *testing.T) {
+	yes, no := true, false
+	ref := func(apiVersion, kind, name string, controller *bool) metav1.OwnerReference {
+		return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: "u", Controller: controller}
+	}
+	for _, tc := range []struct {
+		name string
+		refs []metav1.OwnerReference
+		want string // the base's name, "" for none
+	}{
+		{"no owner", nil, ""},
+		{"the controlling DectBase", []metav1.OwnerReference{ref("provisioning.dect-operator.dev/v1alpha1", "DectBase", "office", &yes)}, "office"},
+		{"another version of the group", []metav1.OwnerReference{ref("provisioning.dect-operator.dev/v1", "DectBase", "office", &yes)}, "office"},
+		{"an owner, not the controller", []metav1.OwnerReference{ref("provisioning.dect-operator.dev/v1alpha1", "DectBase", "office", &no)}, ""},
+		{"a DectBase of another group", []metav1.OwnerReference{ref("evil.example.com/v1alpha1", "DectBase", "office", &yes)}, ""},
+		{"a group that only starts like ours", []metav1.OwnerReference{ref("provisioning.dect-operator.dev.example.com/v1", "DectBase", "office", &yes)}, ""},
+		{"another kind of the group", []metav1.OwnerReference{ref("provisioning.dect-operator.dev/v1alpha1", "Handset", "office", &yes)}, ""},
+		{"a malformed apiVersion", []metav1.OwnerReference{ref("a/b/c", "DectBase", "office", &yes)}, ""},
+		{"the controller among owners", []metav1.OwnerReference{
+			ref("v1", "ConfigMap", "x", &no),
+			ref("provisioning.dect-operator.dev/v1alpha1", "DectBase", "lab", &yes)}, "lab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ControllerBase(&metav1.ObjectMeta{OwnerReferences: tc.refs})
+			var name string
+			if got != nil {
+				name = got.Name
+			}
+			if name != tc.want {
+				t.Errorf("ControllerBase = %v, want the base %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -481,8 +479,8 @@ func newClaims(policy macpolicy.Policy, bases []dectv1alpha1.DectBase) claims {
 
 // owner returns the live DectBase that controller-owns obj, or why there is none.
 func (c claims) owner(obj client.Object, nameOf func(string) string) (*dectv1alpha1.DectBase, string) {
-	ref := metav1.GetControllerOf(obj)
-	if ref == nil || ref.Kind != "DectBase" || !isDectGroup(ref.APIVersion) {
+	ref := provfile.ControllerBase(obj)
+	if ref == nil {
 		return nil, RefusedNoOwner
 	}
 	base, ok := c.byName[obj.GetNamespace()+"/"+ref.Name]
@@ -511,11 +509,6 @@ func (c claims) holds(base *dectv1alpha1.DectBase, f *provfile.File) string {
 		return RefusedNotHolder
 	}
 	return ""
-}
-
-func isDectGroup(apiVersion string) bool {
-	gv, err := schema.ParseGroupVersion(apiVersion)
-	return err == nil && gv.Group == dectv1alpha1.GroupVersion.Group
 }
 
 // refuse logs and counts a refused object once per version and reason; it names the
