@@ -146,7 +146,7 @@ func run(c config) (*report, error) {
 	var r report
 	r.config = c
 	if c.bare {
-		if r.bare, err = bareCreation(ctx, c, filepath.Join(dir, "bare")); err != nil {
+		if r.bare, r.bareCPU, err = bareCreation(ctx, c, filepath.Join(dir, "bare")); err != nil {
 			return nil, err
 		}
 		logf("bare creation (no operator): %v", r.bare.Round(time.Millisecond))
@@ -204,6 +204,20 @@ func run(c config) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(pprof) > 0 {
+		// Where the manager's CPU goes while the objects arrive: as long as the bare
+		// creation took (or 30 s).
+		seconds := int(cmp.Or(r.bare, 30*time.Second).Seconds()) + 1
+		go func() {
+			path := filepath.Join(dir, "manager-cpu.pb.gz")
+			if err := download(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprof[0], seconds), path); err != nil {
+				logf("CPU profile of the manager: %v", err)
+				return
+			}
+			logf("CPU profile of the manager's first %d s: go tool pprof -top %s", seconds, path)
+		}()
+	}
+	cpu0 := controlPlaneCPU()
 	start := time.Now()
 	bases, err := d.declare(ctx)
 	if err != nil {
@@ -216,6 +230,7 @@ func run(c config) (*report, error) {
 	}
 	r.converged = time.Since(start)
 	r.managerCPU, r.serverCPU = cpuSeconds(s.Manager.Pid()), cpuSeconds(s.Server.Pid())
+	r.controlCPU = controlPlaneCPU().minus(cpu0)
 	for _, rep := range s.Replicas[1:] {
 		r.managerCPU += cpuSeconds(rep.Manager.Pid())
 	}
@@ -299,22 +314,60 @@ func run(c config) (*report, error) {
 // bareCreation creates the fleet on a control plane of its own with no operator
 // running, with the same clients, and returns the time it took: what the API server
 // alone takes to accept the objects.
-func bareCreation(ctx context.Context, c config, dir string) (time.Duration, error) {
+func bareCreation(ctx context.Context, c config, dir string) (time.Duration, cpuSplit, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, err
+		return 0, cpuSplit{}, err
 	}
 	logf("timing the creation of the fleet with no operator running")
 	cp, err := testenv.StartControlPlane(dir)
 	if err != nil {
-		return 0, err
+		return 0, cpuSplit{}, err
 	}
 	defer cp.Stop()
 	d := &driver{c: c, k: cp.Client, m: &meter{own: map[string]*atomic.Int64{}}}
+	cpu0 := controlPlaneCPU()
 	start := time.Now()
 	if _, err := d.declare(ctx); err != nil {
-		return 0, err
+		return 0, cpuSplit{}, err
 	}
-	return time.Since(start), nil
+	return time.Since(start), controlPlaneCPU().minus(cpu0), nil
+}
+
+// cpuSplit is CPU seconds used by the API server, etcd and this program (the driver
+// and the simulated devices).
+type cpuSplit struct{ apiserver, etcd, driver float64 }
+
+func (a cpuSplit) minus(b cpuSplit) cpuSplit {
+	return cpuSplit{a.apiserver - b.apiserver, a.etcd - b.etcd, a.driver - b.driver}
+}
+
+// controlPlaneCPU reads the CPU seconds of this process and of its children named
+// kube-apiserver and etcd (envtest starts them).
+func controlPlaneCPU() cpuSplit {
+	split := cpuSplit{driver: cpuSeconds(os.Getpid())}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		open, closing := strings.IndexByte(string(raw), '('), strings.LastIndexByte(string(raw), ')')
+		if open < 0 || closing < open {
+			continue
+		}
+		f := strings.Fields(string(raw[closing+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) { // f[1]: the parent's pid
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		switch string(raw[open+1 : closing]) {
+		case "kube-apiserver":
+			split.apiserver += cpuSeconds(pid)
+		case "etcd":
+			split.etcd += cpuSeconds(pid)
+		}
+	}
+	return split
 }
 
 // ---- the driver: what a GitOps tool and the devices do ----
@@ -854,6 +907,7 @@ type report struct {
 	pollWrites                                 counts
 	managerPeak, serverPeak                    int64
 	managerCPU, serverCPU                      float64 // CPU seconds used until converged
+	controlCPU, bareCPU                        cpuSplit // API server, etcd and this driver: until converged, and in the bare creation
 	changes                                    []change
 }
 
@@ -896,6 +950,10 @@ func (r *report) print(f *os.File) {
 		fmt.Fprintf(w, "  ratio to the bare creation\t%.2f\t<= 1.3 at 10,000\n", r.ratio())
 	}
 	fmt.Fprintf(w, "  CPU used until then: manager / server\t%.1f s / %.1f s\t\n", r.managerCPU, r.serverCPU)
+	fmt.Fprintf(w, "  CPU used until then: API server / etcd / driver and devices\t%.1f s / %.1f s / %.1f s\t\n", r.controlCPU.apiserver, r.controlCPU.etcd, r.controlCPU.driver)
+	if r.bare > 0 {
+		fmt.Fprintf(w, "  CPU used by the bare creation: API server / etcd / driver\t%.1f s / %.1f s / %.1f s\t\n", r.bareCPU.apiserver, r.bareCPU.etcd, r.bareCPU.driver)
+	}
 	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
 	total := sum(r.convergeWrites)
 	fmt.Fprintf(w, "API writes until at rest (incl. %d changes' own)\t%.0f (%.2f per handset)\t<= 1.2 per handset\n", len(r.served("while settling")), total, total/float64(n))

@@ -50,7 +50,8 @@ var sampleHandsets = []struct{ name, user, ipui, password string }{
 	{"hs-1022", "1022", "00AB9E31C2", "change-me-1022"},
 }
 
-func TestOperatorOnARealNode(t *testing.T) {
+func TestOperatorOnARealNode(tt *testing.T) {
+	t := &recorder{TB: tt}
 	if os.Getenv("DECT_CLUSTER_TEST") == "" {
 		t.Skip("runs with `make test-cluster` (DECT_CLUSTER_TEST=1): needs root, Docker and a few minutes")
 	}
@@ -290,7 +291,7 @@ func waitDelivered(k *kubectl) {
 
 // kustomization writes a kustomization that takes base (a folder of config/) and
 // replaces only the image, as docs/install.md tells users to, and returns its folder.
-func kustomization(t *testing.T, root, base string) string {
+func kustomization(t testing.TB, root, base string) string {
 	t.Helper()
 	dir := t.TempDir()
 	rel, err := filepath.Rel(dir, filepath.Join(root, base))
@@ -315,7 +316,7 @@ images:
 // checkImage starts the image the way the Pod does (read-only root, no capabilities,
 // user 65532, no network) and checks that both subcommands get to their flags rather
 // than dying before main, and that the image holds the binary and the base's files only.
-func checkImage(t *testing.T, ctx context.Context, root string, env []string) {
+func checkImage(t testing.TB, ctx context.Context, root string, env []string) {
 	t.Helper()
 	for _, sub := range []string{"manager", "serve"} {
 		cmd := exec.CommandContext(ctx, "docker", "run", "--rm", "--read-only", "--cap-drop", "ALL",
@@ -357,7 +358,7 @@ const replicas = 2
 
 // readyPods waits until the operator's Pods, all of them, have both containers Ready
 // and returns their names.
-func readyPods(t *testing.T, k *kubectl) []string {
+func readyPods(t testing.TB, k *kubectl) []string {
 	t.Helper()
 	var names []string
 	eventually(t, fmt.Sprintf("%d operator Pods with both containers Ready", replicas), 3*time.Minute, func() error {
@@ -385,7 +386,7 @@ func readyPods(t *testing.T, k *kubectl) []string {
 
 // checkDevice checks that the simulated device holds the three sample accounts with
 // their IPUIs reserved, and no other slot. Passwords are compared, never printed.
-func checkDevice(t *testing.T, dev *simulator.Device) {
+func checkDevice(t testing.TB, dev *simulator.Device) {
 	t.Helper()
 	for i, h := range sampleHandsets {
 		s := dev.Slot(i)
@@ -434,7 +435,7 @@ func lease(k *kubectl) string {
 // checkProbes fails on a liveness probe that failed in the operator's namespace, or a
 // container restart the test did not cause (restartsCaused: the manager it killed).
 // Readiness probes that fail while a container starts are expected and not counted.
-func checkProbes(t *testing.T, k *kubectl, restartsCaused int) {
+func checkProbes(t testing.TB, k *kubectl, restartsCaused int) {
 	t.Helper()
 	events := k.run("-n", operatorNS, "get", "events", "--field-selector", "reason=Unhealthy",
 		"-o", `jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\n"}{end}`)
@@ -458,7 +459,7 @@ func checkProbes(t *testing.T, k *kubectl, restartsCaused int) {
 
 // checkLogs fails on any "forbidden" in either container's log: a missing RBAC verb
 // shows there first, even where the operator carries on.
-func checkLogs(t *testing.T, k *kubectl) {
+func checkLogs(t testing.TB, k *kubectl) {
 	t.Helper()
 	for _, c := range []string{"manager", "serve"} {
 		out, err := k.try("-n", operatorNS, "logs", "-l", "app.kubernetes.io/name=dect-operator", "-c", c, "--tail=-1", "--prefix")
@@ -477,7 +478,7 @@ func checkLogs(t *testing.T, k *kubectl) {
 // checkNothingLeft checks that the uninstall removed the namespace, the CRDs, the
 // cluster-wide RBAC objects and the files the operator had rendered in the samples'
 // namespace (garbage-collected with their DectBase when the CRD went).
-func checkNothingLeft(t *testing.T, k *kubectl) {
+func checkNothingLeft(t testing.TB, k *kubectl) {
 	t.Helper()
 	eventually(t, "everything of config/default gone", 3*time.Minute, func() error {
 		var left []string
@@ -512,7 +513,7 @@ func checkNothingLeft(t *testing.T, k *kubectl) {
 
 // dumpDiagnostics prints what helps to see why the test failed: the Pods, events and
 // the operator's logs, and the tail of each cluster component's log.
-func dumpDiagnostics(t *testing.T, ctx context.Context, root string) {
+func dumpDiagnostics(t testing.TB, ctx context.Context, root string) {
 	out, _ := command(ctx, root, nil, nil, "bash", "-c", `
 		set +e; source hack/cluster/common.sh; [ -f "$CLUSTER_DIR/env" ] && source "$CLUSTER_DIR/env"
 		export KUBECONFIG

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,7 @@ import (
 )
 
 // repoRoot is the repository's top folder (this package lives in test/cluster).
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
@@ -63,7 +64,7 @@ func keyValues(out string) map[string]string {
 
 // kubectl runs the cluster's kubectl as its admin.
 type kubectl struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	bin  string
 	env  []string
@@ -107,7 +108,7 @@ func (k *kubectl) object(args ...string) map[string]any {
 
 // eventually retries check every second (each check calls kubectl or goes through the
 // cluster's Service) until it passes or timeout passes.
-func eventually(t *testing.T, what string, timeout time.Duration, check func() error) {
+func eventually(t testing.TB, what string, timeout time.Duration, check func() error) {
 	t.Helper()
 	testenv.EventuallyEvery(t, what, timeout, time.Second, check)
 }
@@ -157,10 +158,62 @@ func (tm *timings) done(phase string) {
 	tm.last = now
 }
 
-func (tm *timings) report(t *testing.T) {
+func (tm *timings) report(t *recorder) {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	t.Logf("timings (wall):\n  %s\n  %-58s %6.1fs", strings.Join(tm.phases, "\n  "), "total", time.Since(tm.start).Seconds())
+	if failed := t.failures(); len(failed) > 0 {
+		t.Logf("failed checks (in full above):\n  %s", strings.Join(failed, "\n  "))
+	}
+}
+
+// recorder is the test's testing.TB, keeping each failure's message as well (cut short),
+// so that the report at the end repeats them below the timings: a CI log that keeps
+// only its tail still tells which check failed.
+type recorder struct {
+	testing.TB
+	mu     sync.Mutex
+	failed []string
+}
+
+func (r *recorder) note(msg string) {
+	const most = 1500 // a snapshot diff fits; a whole log does not
+	if len(msg) > most {
+		msg = msg[:most] + " [...]"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = append(r.failed, strings.ReplaceAll(msg, "\n", "\n    "))
+}
+
+func (r *recorder) failures() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.failed)
+}
+
+func (r *recorder) Error(args ...any) {
+	r.TB.Helper()
+	r.note(fmt.Sprint(args...))
+	r.TB.Error(args...)
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.TB.Helper()
+	r.note(fmt.Sprintf(format, args...))
+	r.TB.Errorf(format, args...)
+}
+
+func (r *recorder) Fatal(args ...any) {
+	r.TB.Helper()
+	r.note(fmt.Sprint(args...))
+	r.TB.Fatal(args...)
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.TB.Helper()
+	r.note(fmt.Sprintf(format, args...))
+	r.TB.Fatalf(format, args...)
 }
 
 // poller makes the simulated device fetch its file from each URL in turn, over and
@@ -253,7 +306,7 @@ func (p *poller) halt() {
 // caller is and what it may do, with the RBAC config/default gives it: a missing verb
 // there fails here. Either pod may answer, the leader or the standby (which runs no
 // controller yet): both report their API requests, rest_client_requests_total.
-func checkMetricsNeedAToken(t *testing.T, k *kubectl) {
+func checkMetricsNeedAToken(t testing.TB, k *kubectl) {
 	t.Helper()
 	const sa = "metrics-scraper"
 	k.run("-n", operatorNS, "create", "serviceaccount", sa)
