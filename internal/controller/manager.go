@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -31,6 +32,7 @@ import (
 	"github.com/dect-operator/dect-operator/internal/scheme"
 	"github.com/dect-operator/dect-operator/internal/server"
 	"github.com/dect-operator/dect-operator/internal/shard"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure the manager process.
@@ -178,6 +180,14 @@ func handsetStatusWriter(mgr ctrl.Manager, cfg *rest.Config, o Options, sh *Shar
 	}
 	w := &handsetstatus.Writer{Client: sh.Guard(c), Reader: mgr.GetClient(), Hold: o.HandsetStatusHold, MaxHold: o.HandsetStatusMaxHold,
 		Log: mgr.GetLogger().WithName("handset-status")}
+	// What a bulk apply still owes: the statuses decided and held (docs/scale.md).
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dect_handset_statuses_pending",
+		Help: "Handsets whose newest status is decided but not written yet (held while their base settles, or being written).",
+	}, func() float64 { return float64(w.Pending()) })
+	if err := ctrlmetrics.Registry.Register(pending); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
+		return nil, err
+	}
 	if err := mgr.Add(w); err != nil {
 		return nil, err
 	}

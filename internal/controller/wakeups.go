@@ -140,8 +140,11 @@ func (r *DectBaseReconciler) flushWhenQuiet(q workqueue.TypedRateLimitingInterfa
 			return
 		}
 		r.flushing.Store(false)
+		now := time.Now()
 		for _, req := range due {
 			addLow(q, req, 0)
+			// Its handsets' statuses were held for the run it had: released with this one.
+			r.HandsetStatuses.HoldUntil(req.NamespacedName, now)
 		}
 	}
 	time.AfterFunc(r.spacer.QuietAfter(time.Now()), check)

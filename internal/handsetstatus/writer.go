@@ -201,16 +201,19 @@ func (w *Writer) Set(base types.NamespacedName, h *dectv1alpha1.Handset, st dect
 	w.signal()
 }
 
-// HoldUntil tells the Writer that base will be reconciled again at t (a bulk apply is
+// HoldUntil tells the Writer that base will be reconciled next at t (a bulk apply is
 // under way: burst.Spacer), which may change its handsets' statuses again: those
-// waiting are held until Hold after t, within MaxHold (rule 2). Without statuses
+// waiting are held until Hold after t, within MaxHold (rule 2). The newest call wins:
+// a run brought forward (the apply is over and the Spacer flushes) releases the
+// statuses with it, instead of holding them for the run it replaced. Without statuses
 // waiting it does nothing.
 func (w *Writer) HoldUntil(base types.NamespacedName, t time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.init()
-	if g := w.groups[base]; g != nil && t.Add(w.hold()).After(g.until) {
+	if g := w.groups[base]; g != nil {
 		g.until = t.Add(w.hold())
+		w.signal() // the writer may be asleep until the later time
 	}
 }
 

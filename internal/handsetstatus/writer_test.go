@@ -392,3 +392,23 @@ func TestAnotherWriterAfterAWriteIsTrusted(t *testing.T) {
 		return nil
 	})
 }
+
+// Rule 2: the newest schedule wins; a reconcile brought forward (a flush once the bulk
+// apply is over) releases the statuses held for the later one it replaced.
+func TestHoldUntilBroughtForward(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 50*time.Millisecond, time.Hour, a)
+	r.w.Set(office, a, status(1, false))
+	r.w.HoldUntil(office, time.Now().Add(time.Hour))
+	time.Sleep(300 * time.Millisecond) // past Hold: held for the scheduled reconcile
+	if n := r.count("a"); n != 0 {
+		t.Fatalf("written %d times while a reconcile of its base is scheduled", n)
+	}
+	r.w.HoldUntil(office, time.Now())
+	waitFor(t, "written Hold after the reconcile brought forward", func() error {
+		if r.count("a") != 1 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+}
