@@ -159,7 +159,7 @@ func TestOperatorsOwnSecretIsNotConsumable(t *testing.T) {
 func TestOwnSecretWithoutTheLabelIsTakenBack(t *testing.T) {
 	ns := namespace(t)
 	gigasetExample(t, ns)
-	before := waitBase(t, ns, "office", dectv1alpha1.ConditionReady, "True/Rendered")
+	before := waitExampleRendered(t, ns)
 	sec := get(t, ns, provfile.SecretName("office"), &corev1.Secret{})
 	key := sec.Data[provfile.KeyHashKey]
 	patch := []byte(fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, dectv1alpha1.LabelConsumable))

@@ -279,6 +279,25 @@ func waitBase(t testing.TB, ns, name, typ, want string) *dectv1alpha1.DectBase {
 	return waitCondition(t, ns, name, &dectv1alpha1.DectBase{}, typ, want)
 }
 
+// waitExampleRendered waits until gigasetExample's base is Ready with every example
+// handset in its file. Ready alone may come from the run of the base's first events,
+// the rest of the example still on its way (burst.Spacer gathers them into a later run).
+func waitExampleRendered(t testing.TB, ns string) *dectv1alpha1.DectBase {
+	t.Helper()
+	var base dectv1alpha1.DectBase
+	eventually(t, "the example's base Ready with all its handsets", func() error {
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "office"}, &base); err != nil {
+			return err
+		}
+		ready := condition(base.Status.Conditions, dectv1alpha1.ConditionReady)
+		if ready != "True/Rendered" || int(base.Status.Handsets.Ready) != len(testenv.Example) {
+			return fmt.Errorf("Ready %s, %d of %d handsets ready", ready, base.Status.Handsets.Ready, len(testenv.Example))
+		}
+		return nil
+	})
+	return &base
+}
+
 var requestSeq atomic.Int64
 
 // requestReconcile sets the reconcile-request annotation on o to a new value, as `flux
