@@ -363,24 +363,16 @@ func controlPlaneCPU() cpuSplit {
 	split := cpuSplit{driver: cpuSeconds(os.Getpid())}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		open, closing := strings.IndexByte(string(raw), '('), strings.LastIndexByte(string(raw), ')')
-		if open < 0 || closing < open {
-			continue
-		}
-		f := strings.Fields(string(raw[closing+1:]))
-		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) { // f[1]: the parent's pid
-			continue
-		}
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-		switch string(raw[open+1 : closing]) {
+		comm, f, ok := procStat(pid)
+		if !ok || f[1] != strconv.Itoa(os.Getpid()) { // f[1]: the parent's pid
+			continue
+		}
+		switch comm {
 		case "kube-apiserver":
-			split.apiserver += cpuSeconds(pid)
+			split.apiserver += statCPU(f)
 		case "etcd":
-			split.etcd += cpuSeconds(pid)
+			split.etcd += statCPU(f)
 		}
 	}
 	return split
@@ -746,19 +738,30 @@ func managersPeak(s *testenv.Stack) int64 {
 // cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
 // unknown.
 func cpuSeconds(pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	_, rest, ok := strings.Cut(string(raw), ") ")
+	_, f, ok := procStat(pid)
 	if !ok {
 		return 0
 	}
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
+	return statCPU(f)
+}
+
+// procStat reads /proc/<pid>/stat: the command name and the fields after it (the
+// name is in parentheses and may hold spaces and parentheses of its own).
+func procStat(pid int) (comm string, fields []string, ok bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", nil, false
 	}
+	open, closing := strings.IndexByte(string(raw), '('), strings.LastIndexByte(string(raw), ')')
+	if open < 0 || closing < open {
+		return "", nil, false
+	}
+	fields = strings.Fields(string(raw[closing+1:]))
+	return string(raw[open+1 : closing]), fields, len(fields) >= 13
+}
+
+// statCPU is the user and system CPU seconds of procStat's fields.
+func statCPU(f []string) float64 {
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
 	return (utime + stime) / 100 // USER_HZ
