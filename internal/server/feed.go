@@ -40,8 +40,11 @@ type FeedOptions struct {
 //
 // The listener opens at once: the sidecar's polls wait (the Publisher answers 503
 // until the Source has loaded the synced cache once) instead of being refused.
-func AddFeed(mgr manager.Manager, o FeedOptions) error {
+func AddFeed(ctx context.Context, mgr manager.Manager, o FeedOptions) error {
 	log := ctrl.Log.WithName("feed")
+	if err := IndexFiles(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	pub := feed.NewPublisher(log)
 	pub.NonceKey = o.NonceKey
 	if err := pub.Register(ctrlmetrics.Registry); err != nil {

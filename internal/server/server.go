@@ -105,6 +105,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return fmt.Errorf("creating the server's manager: %w", err)
 	}
 
+	if err := IndexFiles(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	store := provserver.NewStore()
 	source := NewSource(mgr.GetCache(), StoreSink(store), log)
 	source.MACPolicy = o.MACPolicy

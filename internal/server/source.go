@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -136,13 +137,39 @@ type storeSink struct{ *provserver.Store }
 
 func (storeSink) Commit() {}
 
-// NewSource returns a Source; call Changed on every watched event (Attach does), Load
-// once the cache has synced, then run Watch.
+// NewSource returns a Source over r, which must have the index IndexFile (IndexFiles);
+// call Changed on every watched event (Attach does), Load once the cache has synced,
+// then run Watch.
 func NewSource(r client.Reader, sink Sink, log logr.Logger) *Source {
 	return &Source{
 		Reader: r, Sink: sink, Log: log, Refused: NewRefusedCounter(),
 		kick: make(chan struct{}, 1), current: map[string]built{}, refusedSeen: map[string]string{},
 	}
+}
+
+// IndexFile is the field index a Source's Reader must have on ConfigMaps and Secrets
+// (IndexFiles registers it): the value of their file label. A rebuild lists the
+// labelled objects through it, one of each per base. A label selector would filter
+// every object of the cache instead, and the manager's cache holds every Secret a
+// Handset reads its password from: one per handset, read again at each file change.
+const IndexFile = "metadata.labels." + provfile.LabelFile
+
+// IndexFiles registers IndexFile on the cache a Source will read.
+func IndexFiles(ctx context.Context, indexer client.FieldIndexer) error {
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
+		if err := indexer.IndexField(ctx, obj, IndexFile, fileLabel); err != nil {
+			return fmt.Errorf("indexing %T by %s: %w", obj, IndexFile, err)
+		}
+	}
+	return nil
+}
+
+// fileLabel is IndexFile's index function.
+func fileLabel(o client.Object) []string {
+	if v, ok := o.GetLabels()[provfile.LabelFile]; ok {
+		return []string{v}
+	}
+	return nil
 }
 
 // Changed schedules a rebuild.
@@ -281,11 +308,11 @@ func (s *Source) rebuild(ctx context.Context) {
 		s.Log.Error(err, "listing DectBases; keeping the files served so far")
 		return
 	}
-	if err := s.Reader.List(ctx, &cms, client.MatchingLabels{provfile.LabelFile: "true"}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := s.Reader.List(ctx, &cms, client.MatchingFields{IndexFile: "true"}, client.UnsafeDisableDeepCopy); err != nil {
 		s.Log.Error(err, "listing provisioning ConfigMaps; keeping the files served so far")
 		return
 	}
-	if err := s.Reader.List(ctx, &secrets, client.MatchingLabels{provfile.LabelFile: "true"}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := s.Reader.List(ctx, &secrets, client.MatchingFields{IndexFile: "true"}, client.UnsafeDisableDeepCopy); err != nil {
 		s.Log.Error(err, "listing provisioning Secrets; keeping the files served so far")
 		return
 	}

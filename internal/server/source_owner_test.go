@@ -12,11 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/provserver"
-	opscheme "github.com/dect-operator/dect-operator/internal/scheme"
 )
 
 // ownerFixture is the real base a/office with its file, plus what a test adds.
@@ -32,7 +30,7 @@ func newOwnerFixture(t *testing.T, extra ...client.Object) *ownerFixture {
 	t.Helper()
 	cm, sec := file("a", "office", "<real/>", "<real-cred/>", time.Unix(100, 0), "1")
 	objs := append([]client.Object{dectBase("a", "office", time.Unix(100, 0)), cm, sec}, extra...)
-	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(objs...).Build()
+	c := fakeCache().WithObjects(objs...).Build()
 	var mu sync.Mutex
 	logs := &strings.Builder{}
 	log := funcr.New(func(prefix, args string) {

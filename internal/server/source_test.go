@@ -74,7 +74,7 @@ func unowned(ns, base, doc, creds string, created time.Time, gen string) (*corev
 
 func newSource(t *testing.T, objs ...client.Object) (*Source, *provserver.Store) {
 	t.Helper()
-	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(objs...).Build()
+	c := fakeCache().WithObjects(objs...).Build()
 	store := provserver.NewStore()
 	src := NewSource(c, StoreSink(store), logr.Discard())
 	src.rebuild(context.Background())
@@ -203,7 +203,7 @@ func (r *recordingSink) Commit()           { r.calls = append(r.calls, "commit")
 func TestSourceCommitsEachRebuild(t *testing.T) {
 	ctx := context.Background()
 	cm, sec := file("a", "office", "<doc/>", "", time.Unix(100, 0), "1")
-	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(dectBase("a", "office", time.Unix(100, 0)), cm, sec).Build()
+	c := fakeCache().WithObjects(dectBase("a", "office", time.Unix(100, 0)), cm, sec).Build()
 	sink := &recordingSink{}
 	src := NewSource(c, sink, logr.Discard())
 	steps := []struct {
@@ -278,7 +278,7 @@ func TestSourceWatchesOnlyWhatItBuildsFrom(t *testing.T) {
 // recorderFixture is a Source over objs, built once, and its Recorder, whose status
 // writes succeed and call applied.
 func recorderFixture(applied func(), objs ...client.Object) (client.Client, *Source, *provserver.Store, *Recorder) {
-	c := fake.NewClientBuilder().WithScheme(opscheme.New()).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
+	c := fakeCache().WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
 		SubResourceApply: func(context.Context, client.Client, string, runtime.ApplyConfiguration, ...client.SubResourceApplyOption) error {
 			applied()
 			return nil
@@ -318,4 +318,11 @@ func TestRecorderForgetsADeletedBase(t *testing.T) {
 	if records() != 0 {
 		t.Errorf("%d delivery records after the base was deleted, want 0", records())
 	}
+}
+
+// fakeCache is a fake client with the index a Source's Reader must have (IndexFiles).
+func fakeCache() *fake.ClientBuilder {
+	return fake.NewClientBuilder().WithScheme(opscheme.New()).
+		WithIndex(&corev1.ConfigMap{}, IndexFile, fileLabel).
+		WithIndex(&corev1.Secret{}, IndexFile, fileLabel)
 }
