@@ -162,19 +162,26 @@ func (r *DectBaseReconciler) writeFile(ctx context.Context, base *dectv1alpha1.D
 	// The Secret goes first: a server that sees the new document before its credentials
 	// would serve it without them, which leaves passwords as they are on the device but
 	// would let a changed password lag behind.
-	if err := apply(ctx, r.Client, base, stored.secret, secret, func(cur, want *corev1.Secret) bool {
+	if err := applyEchoed(ctx, r, "Secret", base, stored.secret, secret, func(cur, want *corev1.Secret) bool {
 		return maps.EqualFunc(cur.Data, want.Data, bytes.Equal)
 	}, stored.secret != nil); err != nil {
 		return err
 	}
-	r.echoes.wrote("Secret", secret)
-	if err := apply(ctx, r.Client, base, stored.configMap, cm, func(cur, want *corev1.ConfigMap) bool {
+	return applyEchoed(ctx, r, "ConfigMap", base, stored.configMap, cm, func(cur, want *corev1.ConfigMap) bool {
 		return len(cur.Data) == 0 && maps.EqualFunc(cur.BinaryData, want.BinaryData, bytes.Equal)
-	}, stored.configMap != nil); err != nil {
-		return err
-	}
-	r.echoes.wrote("ConfigMap", cm)
-	return nil
+	}, stored.configMap != nil)
+}
+
+// applyEchoed is apply, telling r.echoes how to know the write's echo: by the content
+// same compares.
+func applyEchoed[T client.Object](ctx context.Context, r *DectBaseReconciler, kind string, owner *dectv1alpha1.DectBase, cur, want T, same func(cur, want T) bool, exists bool) error {
+	r.echoes.expect(kind, client.ObjectKeyFromObject(want), func(o client.Object) bool {
+		got, ok := o.(T)
+		return ok && same(got, want)
+	})
+	err := apply(ctx, r.Client, owner, cur, want, same, exists)
+	r.echoes.written(kind, want, err)
+	return err
 }
 
 // apply creates want, or updates cur to want when labels, annotations, owner or content

@@ -295,7 +295,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	if o.FilesAddr != "" {
-		if err := server.AddFeed(mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval, MACPolicy: o.MACPolicy, NonceKey: nonceKey}); err != nil {
+		if err := server.AddFeed(ctx, mgr, server.FeedOptions{Addr: o.FilesAddr, DeliveryInterval: o.DeliveryInterval, MACPolicy: o.MACPolicy, NonceKey: nonceKey}); err != nil {
 			return fmt.Errorf("setting up the feed to the provisioning server: %w", err)
 		}
 	}

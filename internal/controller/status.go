@@ -12,6 +12,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/assemble"
+	"github.com/dect-operator/dect-operator/internal/wire"
 )
 
 // writeStatuses writes what assemble decided for the base, and hands what it decided for
@@ -41,25 +42,22 @@ func (r *DectBaseReconciler) patchBaseStatus(ctx context.Context, base *dectv1al
 	return nil
 }
 
-// statusObject is a DectBase or a Handset.
-type statusObject interface {
-	client.Object
-	GetConditions() []metav1.Condition
-}
-
 // writeStatus patches the status of orig to that of patched, only when it changed. A
 // merge patch carries only what changed, so the provisioning server's delivery record
 // (its own field of a DectBase's status) is never overwritten with a stale copy.
-func (r *DectBaseReconciler) writeStatus(ctx context.Context, orig, patched statusObject) error {
+func (r *DectBaseReconciler) writeStatus(ctx context.Context, orig, patched *dectv1alpha1.DectBase) error {
 	if equality.Semantic.DeepEqual(orig, patched) {
 		return nil
 	}
-	r.eventOnChange(patched, orig.GetConditions(), patched.GetConditions())
-	if err := r.Status().Patch(ctx, patched, client.MergeFrom(orig)); err != nil {
-		return err
-	}
-	r.echoes.wrote("DectBase", patched)
-	return nil
+	r.eventOnChange(patched, orig.Status.Conditions, patched.Status.Conditions)
+	stored := wire.Stored(patched.Status)
+	r.echoes.expect("DectBase", client.ObjectKeyFromObject(patched), func(o client.Object) bool {
+		got, ok := o.(*dectv1alpha1.DectBase)
+		return ok && got.Generation == patched.Generation && equality.Semantic.DeepEqual(got.Status, stored)
+	})
+	err := r.Status().Patch(ctx, patched, client.MergeFrom(orig))
+	r.echoes.written("DectBase", patched, err)
+	return err
 }
 
 // eventOnChange emits an Event when what a person should know changes: a Warning when

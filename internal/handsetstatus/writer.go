@@ -25,6 +25,7 @@ import (
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
 	"github.com/dect-operator/dect-operator/internal/shard"
+	"github.com/dect-operator/dect-operator/internal/wire"
 )
 
 // Defaults of Writer's timings.
@@ -85,7 +86,9 @@ type Writer struct {
 	written  map[types.NamespacedName]written
 	wake     chan struct{}
 	inFlight map[types.NamespacedName]bool
-	swept    time.Time // when forgetWritten last ran
+	// sending is the status of each write under way, as the watch will bring it back.
+	sending map[types.NamespacedName]dectv1alpha1.HandsetStatus
+	swept   time.Time // when forgetWritten last ran
 }
 
 // entry is the newest status decided for one handset, not yet written.
@@ -121,6 +124,7 @@ func (w *Writer) init() {
 		w.groups = map[types.NamespacedName]*group{}
 		w.written = map[types.NamespacedName]written{}
 		w.inFlight = map[types.NamespacedName]bool{}
+		w.sending = map[types.NamespacedName]dectv1alpha1.HandsetStatus{}
 		w.wake = make(chan struct{}, 1)
 	}
 }
@@ -164,12 +168,19 @@ func (w *Writer) lastWritten(h *dectv1alpha1.Handset, now time.Time) {
 }
 
 // Wrote tells whether h, as a watch event brings it, is the Writer's own last write of
-// its status (its echo), which is no news to the handset's base.
+// its status (its echo), which is no news to the handset's base: it has the version the
+// write returned, or, while the write has not returned yet (the watch can bring the
+// event first), the status being written.
 func (w *Writer) Wrote(h client.Object) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	wr, ok := w.written[client.ObjectKeyFromObject(h)]
-	return ok && wr.after == h.GetResourceVersion()
+	key := client.ObjectKeyFromObject(h)
+	if wr, ok := w.written[key]; ok && wr.after == h.GetResourceVersion() {
+		return true
+	}
+	st, ok := w.sending[key]
+	hs, isHandset := h.(*dectv1alpha1.Handset)
+	return ok && isHandset && equality.Semantic.DeepEqual(hs.Status, st)
 }
 
 // Set records st as the status to write for h, a handset of base. h is the handset as
@@ -367,6 +378,9 @@ func (w *Writer) write(ctx context.Context, key types.NamespacedName) {
 	orig.Status = before
 	from := h.ResourceVersion
 	sent := h.Status.DeepCopy() // the response has times rounded to the second
+	w.mu.Lock()
+	w.sending[key] = wire.Stored(*sent)
+	w.mu.Unlock()
 	if err := w.Client.Status().Patch(ctx, &h, client.MergeFrom(orig)); err != nil {
 		if apierrors.IsNotFound(err) || errors.Is(err, shard.ErrNotOwned) {
 			w.done(key, sent, "", nil)
@@ -388,6 +402,7 @@ func (w *Writer) done(key types.NamespacedName, st *dectv1alpha1.HandsetStatus, 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.inFlight, key)
+	delete(w.sending, key)
 	if e := w.pending[key]; e != nil && st != nil && equality.Semantic.DeepEqual(e.status, *st) {
 		delete(w.pending, key)
 	} else if e != nil {
@@ -407,6 +422,7 @@ func (w *Writer) failed(ctx context.Context, key types.NamespacedName, err error
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.inFlight, key)
+	delete(w.sending, key)
 	if e := w.pending[key]; e != nil {
 		e.notBefore = time.Now().Add(w.retry())
 		w.requeue(e)

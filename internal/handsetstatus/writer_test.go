@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,9 @@ type rig struct {
 	patches map[string]int
 	fail    int   // fail this many patches first
 	failErr error // with this error; nil: the API server is away
+	// patched, when set, is called with the handset as stored after each patch, before
+	// the patch returns to the Writer.
+	patched func(h *dectv1alpha1.Handset)
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -68,8 +72,19 @@ func newRig(t *testing.T, hold, maxHold time.Duration, objs ...client.Object) *r
 				return err
 			}
 			r.patches[o.GetName()]++
+			patched := r.patched
 			r.mu.Unlock()
-			return c.SubResource(sub).Patch(ctx, o, p, opts...)
+			if err := c.SubResource(sub).Patch(ctx, o, p, opts...); err != nil {
+				return err
+			}
+			if patched != nil {
+				var h dectv1alpha1.Handset
+				if err := c.Get(ctx, client.ObjectKeyFromObject(o), &h); err != nil {
+					return err
+				}
+				patched(&h)
+			}
+			return nil
 		}}).Build()
 	r.w = &Writer{Client: r.c, Reader: r.c, Hold: hold, MaxHold: maxHold, Retry: 20 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -411,4 +426,36 @@ func TestHoldUntilBroughtForward(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The watch can bring a write's echo before the write has returned (the event and the
+// response travel on separate connections): it is told as the echo all the same, by the
+// status being written, and a different status is not.
+func TestEchoBeforeTheWriteReturnsIsTold(t *testing.T) {
+	a := handset("a")
+	r := newRig(t, 10*time.Millisecond, time.Minute, a)
+	var echo, other []bool
+	r.mu.Lock()
+	r.patched = func(h *dectv1alpha1.Handset) {
+		echo = append(echo, r.w.Wrote(h))
+		changed := h.DeepCopy()
+		changed.Status.SettingsHash = "somebody else's"
+		other = append(other, r.w.Wrote(changed))
+	}
+	r.mu.Unlock()
+	r.w.Set(office, r.read(t, "a"), status(1, false))
+	waitFor(t, "written", func() error {
+		if r.w.Pending() != 0 || r.count("a") != 1 {
+			return fmt.Errorf("%d waiting, patches %v", r.w.Pending(), r.snapshot())
+		}
+		return nil
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Equal(echo, []bool{true}) {
+		t.Errorf("the echo seen before the write returned told as %v, want [true]", echo)
+	}
+	if !slices.Equal(other, []bool{false}) {
+		t.Errorf("another status seen while the write was under way told as %v, want [false]", other)
+	}
 }
