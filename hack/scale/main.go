@@ -8,7 +8,9 @@
 //   - the API writes of the operator's two processes, in total and per handset, from
 //     the API server's own request counters (apiserver_request_total), less the writes
 //     this program made itself;
-//   - the peak resident memory (VmHWM) of the manager and of the server;
+//   - the peak resident memory (VmHWM) of the manager and of the server; with
+//     -manager-limit, the manager runs as under a container memory limit (GOMEMLIMIT,
+//     as internal/memlimit sets it) and the report tells whether it stayed within;
 //   - the time from one Handset change until its device is served the change (median of
 //     several changes, one at a time);
 //   - the API writes during a minute at rest.
@@ -57,6 +59,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	dectv1alpha1 "github.com/dect-operator/dect-operator/api/v1alpha1"
+	"github.com/dect-operator/dect-operator/internal/memlimit"
 	"github.com/dect-operator/dect-operator/internal/provfile"
 	"github.com/dect-operator/dect-operator/internal/simulator"
 	"github.com/dect-operator/dect-operator/internal/testenv"
@@ -68,7 +71,13 @@ type config struct {
 	shards                            int
 	idle, poll, timeout               time.Duration
 	keep, bare, profile               bool
+	// managerLimit is the managers' memory limit per 1,000 handsets above
+	// managerLimitBase, in MiB; 0: none.
+	managerLimit float64
 }
+
+// managerLimitBase is the fixed part of the manager's memory limit (docs/scale.md).
+const managerLimitBase = 100
 
 func main() {
 	var c config
@@ -84,6 +93,7 @@ func main() {
 	flag.DurationVar(&c.poll, "poll", 10*time.Second, "after the quiet rest, rest again as long with every device re-checking its file this often; 0 skips it")
 	flag.DurationVar(&c.timeout, "timeout", 20*time.Minute, "give up converging after this long")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binary, kubeconfig, logs)")
+	flag.Float64Var(&c.managerLimit, "manager-limit", 0, fmt.Sprintf("run each manager as under a container memory limit of %d MiB + this many MiB per 1,000 handsets: GOMEMLIMIT at %.0f %% of it, as internal/memlimit sets it in a container; the report tells whether its peak stayed within the limit. 0: no limit", managerLimitBase, 100*memlimit.DefaultFraction))
 	flag.BoolVar(&c.profile, "profile", false, "save both processes' heap profiles once every base is served and once the writes stopped, into the work folder (kept)")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard()) // envtest's own progress lines are not this report's
@@ -153,6 +163,11 @@ func run(c config) (*report, error) {
 		logf("bare creation (no operator): %v", r.bare.Round(time.Millisecond))
 	}
 	opts := testenv.Options{Dir: dir, Logf: logf}
+	if c.managerLimit > 0 {
+		r.managerLimit = int64((managerLimitBase + c.managerLimit*float64(c.bases*c.handsets)/1000) * (1 << 20))
+		opts.ManagerEnv = []string{fmt.Sprintf("GOMEMLIMIT=%d", int64(float64(r.managerLimit)*memlimit.DefaultFraction))}
+		logf("managers run as under a memory limit of %.0f MiB (%s)", mib(r.managerLimit), opts.ManagerEnv[0])
+	}
 	for i := range c.shards {
 		opts.Shards = append(opts.Shards, fmt.Sprintf("%s=s%d", shardLabel, i))
 	}
@@ -998,6 +1013,7 @@ type report struct {
 	polls                                      int
 	pollWrites                                 counts
 	managerPeak, serverPeak                    int64
+	managerLimit                               int64    // bytes; 0: none (-manager-limit)
 	managerCPU, serverCPU                      float64  // CPU seconds used until converged
 	controlCPU, bareCPU                        cpuSplit // API server, etcd and this driver: until converged, and in the bare creation
 	changes                                    []change
@@ -1055,7 +1071,15 @@ func (r *report) print(f *os.File) {
 		managers = fmt.Sprintf("manager peak RSS (VmHWM), the largest of %d shards", r.shards)
 		fmt.Fprintf(w, "  CPU used until then: %d managers together\t%.1f s\t\n", r.shards, r.managerCPU)
 	}
-	fmt.Fprintf(w, "%s\t%.0f MiB\t\n", managers, mib(r.managerPeak))
+	if r.managerLimit > 0 {
+		within := "within it"
+		if r.managerPeak > r.managerLimit {
+			within = "OVER it"
+		}
+		fmt.Fprintf(w, "%s, under a limit of %.0f MiB\t%.0f MiB (%s)\t\n", managers, mib(r.managerLimit), mib(r.managerPeak), within)
+	} else {
+		fmt.Fprintf(w, "%s\t%.0f MiB\t\n", managers, mib(r.managerPeak))
+	}
 	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.0f MiB\t\n", mib(r.serverPeak))
 	for _, phase := range []string{"while settling", "at rest", ""} {
 		sorted := r.served(phase)
@@ -1094,10 +1118,14 @@ func printTable(f *os.File, reports []*report) {
 		if len(all) > 0 {
 			changes = fmt.Sprintf("%v / %v / %v", median(all).Round(time.Millisecond), p90(all).Round(time.Millisecond), all[len(all)-1].Round(time.Millisecond))
 		}
-		fmt.Fprintf(w, "%d\t%d\t%v\t%v\t%.2f\t+%v\t%.2f\t%.2f\t%.0f MiB\t%.0f MiB\t%s\t%.0f\t%.0f\t\n",
+		manager := fmt.Sprintf("%.0f MiB", mib(r.managerPeak))
+		if r.managerLimit > 0 {
+			manager += fmt.Sprintf(" (limit %.0f)", mib(r.managerLimit))
+		}
+		fmt.Fprintf(w, "%d\t%d\t%v\t%v\t%.2f\t+%v\t%.2f\t%.2f\t%s\t%.0f MiB\t%s\t%.0f\t%.0f\t\n",
 			r.handsetCount(), r.bases, r.bare.Round(time.Second), r.converged.Round(time.Second), r.ratio(), r.settled.Round(time.Second),
 			sum(r.convergeWrites)/n, r.convergeWrites["PATCH handsets/status"]/n,
-			mib(r.managerPeak), mib(r.serverPeak), changes, sum(r.windowWrites), sum(r.idleWrites))
+			manager, mib(r.serverPeak), changes, sum(r.windowWrites), sum(r.idleWrites))
 	}
 	_ = w.Flush()
 	if len(reports) >= 2 {

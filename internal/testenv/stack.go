@@ -175,6 +175,9 @@ type Options struct {
 	ServerAddr string
 	// ManagerArgs and ServerArgs are added to the flags the Stack sets.
 	ManagerArgs, ServerArgs []string
+	// ManagerEnv is added to each manager's environment (GOMEMLIMIT, say, as a
+	// container's memory limit sets it through internal/memlimit).
+	ManagerEnv []string
 	// DeliveryRecordInterval is the --delivery-record-interval of whichever process
 	// records deliveries (the manager, or the server in the direct mode); 0 keeps the
 	// default.
@@ -435,7 +438,7 @@ func (s *Stack) newReplica(i int, o Options, leaderElect bool, nonceKey string) 
 		serverEnv = WithoutCluster(os.Environ(), home)
 	}
 	r.Manager = &Process{
-		Name: "manager" + suffix, Path: s.Binary, Env: managerEnv, LogPath: filepath.Join(s.Dir, "manager"+suffix+".log"),
+		Name: "manager" + suffix, Path: s.Binary, Env: append(slices.Clip(managerEnv), o.ManagerEnv...), LogPath: filepath.Join(s.Dir, "manager"+suffix+".log"),
 		Args: append(managerArgs, o.ManagerArgs...),
 	}
 	r.Server = &Process{
