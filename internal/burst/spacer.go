@@ -24,9 +24,9 @@ import (
 //  4. Once no event of any key arrived for Quiet, the runs scheduled later are due at
 //     once (Flush): the bulk apply is over, and waiting gains nothing more.
 //
-// So during a burst a key runs at once, then Min later, then ever further apart, at
-// most Max (with the defaults: at once, after 30 s, then 1, 2 and 4 min later, then
-// every 5 min), and, once the burst ends, Quiet after its last event. The zero Spacer uses the defaults below. It is safe for
+// So during a burst a key runs at once, then Min later, then every Max (with the
+// defaults: at once, after 30 s, then every minute), and, once the burst ends, Quiet
+// after its last event. The zero Spacer uses the defaults below. It is safe for
 // concurrent use.
 type Spacer[K comparable] struct {
 	Min, Max, Quiet time.Duration
@@ -37,24 +37,18 @@ type Spacer[K comparable] struct {
 	swept     time.Time
 }
 
-// Defaults: a gap that starts at half a minute and grows to five, and a key, or all of
-// them, quiet after two seconds without an event (handsets applied in bulk arrive
+// Defaults: a gap that starts at half a minute and grows to a minute, and a key, or all
+// of them, quiet after two seconds without an event (handsets applied in bulk arrive
 // faster). Each run of a busy base stores its whole file again (a 116 KB ConfigMap,
 // its Secret and a status with the slot table), and those writes are what the API
 // server, still taking the apply's objects, spends its CPU on (hack/scale, 10,000
 // handsets: with a first gap of 4 s each file was stored about 7 times during the
 // apply, and the apply itself took 1.6 times as long as with no operator running).
-// The gap keeps doubling because an apply's length grows with the fleet: with gaps
-// capped at a minute, every base of a 50,000-handset apply (10 minutes on that
-// machine) ran once a minute, 6,500 reconciles of 500 bases that kept the manager's
-// queue 460 bases deep; doubling makes the runs grow with the logarithm of the
-// apply's length. The cap bounds how long a base's devices wait for its new handsets
-// while events never stop, as handsetstatus.DefaultMaxHold bounds its handsets'
-// statuses. Only a long apply sees the runs between the first and the flush: they
-// show its progress on the devices.
+// Only a long apply sees the runs between the first and the flush: they show its
+// progress on the devices.
 const (
 	DefaultMin   = 30 * time.Second
-	DefaultMax   = 5 * time.Minute
+	DefaultMax   = time.Minute
 	DefaultQuiet = 2 * time.Second
 )
 
