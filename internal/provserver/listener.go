@@ -165,8 +165,10 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		src := sourceKey(conn.RemoteAddr())
 		if !l.c.admit(src) {
-			conn.Close()
+			// Counted before the close, so that whoever sees the connection end finds
+			// it counted (TestLimitListenerPerSource failed once on the other order).
 			l.c.refused.Add(1)
+			conn.Close()
 			if l.c.slots != nil {
 				<-l.c.slots
 			}
