@@ -16,18 +16,20 @@ import (
 
 // Spacer decides when the work for a key runs, by these rules:
 //
-//  1. The first event of a key that had none for Quiet runs at once, and the key's gap
-//     is set to Min.
+//  1. The first event of a key in a burst runs at once, and the key's gap is set to
+//     Min. A burst lasts until no event of any key arrived for Quiet: a tool applying
+//     a whole repository interleaves many bases, so that one base's events may come
+//     far apart while they still belong to the same apply.
 //  2. An event while a run of the key is scheduled later joins that run.
 //  3. Any other event runs gap after the key's last run (or at once if that is past),
 //     and the gap doubles, up to Max.
-//  4. Once no event of any key arrived for Quiet, the runs scheduled later are due at
-//     once (Flush): the bulk apply is over, and waiting gains nothing more.
+//  4. Once the burst is over, the runs scheduled later are due at once (Flush): waiting
+//     gains nothing more.
 //
-// So during a burst a key runs at once, then Min later, then every Max (with the
-// defaults: at once, after 30 s, then every minute), and, once the burst ends, Quiet
-// after its last event. The zero Spacer uses the defaults below. It is safe for
-// concurrent use.
+// So during a burst a key runs at once, then Min later, then after gaps doubling up to
+// Max (with the defaults: at once, after 30 s, 1, 2 and 4 min, then every 5 min), and,
+// once the burst ends, Quiet after the last event of any key. The zero Spacer uses the
+// defaults below. It is safe for concurrent use.
 type Spacer[K comparable] struct {
 	Min, Max, Quiet time.Duration
 
@@ -37,18 +39,19 @@ type Spacer[K comparable] struct {
 	swept     time.Time
 }
 
-// Defaults: a gap that starts at half a minute and grows to a minute, and a key, or all
-// of them, quiet after two seconds without an event (handsets applied in bulk arrive
-// faster). Each run of a busy base stores its whole file again (a 116 KB ConfigMap,
-// its Secret and a status with the slot table), and those writes are what the API
-// server, still taking the apply's objects, spends its CPU on (hack/scale, 10,000
-// handsets: with a first gap of 4 s each file was stored about 7 times during the
-// apply, and the apply itself took 1.6 times as long as with no operator running).
-// Only a long apply sees the runs between the first and the flush: they show its
-// progress on the devices.
+// Defaults: a gap that starts at half a minute and grows to five, and a burst over
+// after two seconds without an event (handsets applied in bulk arrive faster). Each run
+// of a busy base stores its whole file again (a 116 KB ConfigMap, its Secret and a
+// status with the slot table), and those writes are what the API server, still taking
+// the apply's objects, spends its CPU on (hack/scale, 10,000 handsets: with a first gap
+// of 4 s each file was stored about 7 times during the apply, and the apply itself took
+// 1.6 times as long as with no operator running). A gap that stopped growing would make
+// the runs of a long apply grow with its length times its bases: at 50,000 handsets an
+// apply of 9 minutes stored each file about 13 times (docs/scale.md). Only a long apply
+// sees the runs between the first and the flush: they show its progress on the devices.
 const (
 	DefaultMin   = 30 * time.Second
-	DefaultMax   = time.Minute
+	DefaultMax   = 5 * time.Minute
 	DefaultQuiet = 2 * time.Second
 )
 
@@ -67,10 +70,11 @@ func (s *Spacer[K]) Next(k K, now time.Time) time.Time {
 		s.keys = map[K]*key{}
 	}
 	s.sweep(now, maxGap+quiet)
+	burstOver := now.Sub(s.lastEvent) >= quiet
 	s.lastEvent = now
 	st := s.keys[k]
 	switch {
-	case st == nil || now.Sub(st.lastEvent) >= quiet: // rule 1
+	case st == nil || burstOver: // rule 1
 		st = &key{lastRun: now, gap: minGap}
 		s.keys[k] = st
 	case st.lastRun.After(now): // rule 2
@@ -93,9 +97,9 @@ func (s *Spacer[K]) QuietAfter(now time.Time) time.Duration {
 	return s.lastEvent.Add(or(s.Quiet, DefaultQuiet)).Sub(now)
 }
 
-// Flush returns, once no event of any key arrived for Quiet, the keys whose runs are
-// scheduled later than now, and true; they are due now (rule 4). Before that, it
-// returns false.
+// Flush returns, once the burst is over (no event of any key arrived for Quiet), the
+// keys whose runs are scheduled later than now, and true; they are due now (rule 4).
+// Before that, it returns false.
 func (s *Spacer[K]) Flush(now time.Time) ([]K, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
