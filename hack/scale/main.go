@@ -260,6 +260,7 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	r.converged = time.Since(start)
+	r.runs, _ = scrape(d.managerMetrics, "controller_runtime_reconcile_total", `controller="dectbase"`)
 	r.managerCPU, r.serverCPU = cpuSeconds(s.Manager.Pid()), cpuSeconds(s.Server.Pid())
 	r.controlCPU = controlPlaneCPU().minus(cpu0)
 	for _, rep := range s.Replicas[1:] {
@@ -284,6 +285,7 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	r.convergeWrites = m.operatorWrites(before, after)
+	r.runsSettled, _ = scrape(d.managerMetrics, "controller_runtime_reconcile_total", `controller="dectbase"`)
 	saveHeaps("settled")
 	r.managerPeak = managersPeak(s)
 	r.serverPeak, _ = s.Server.PeakRSS()
@@ -1015,6 +1017,7 @@ type report struct {
 	managerPeak, serverPeak                    int64
 	managerLimit                               int64    // bytes; 0: none (-manager-limit)
 	managerCPU, serverCPU                      float64  // CPU seconds used until converged
+	runs, runsSettled                          float64  // DectBase reconciles until converged, and until settled (first manager)
 	controlCPU, bareCPU                        cpuSplit // API server, etcd and this driver: until converged, and in the bare creation
 	changes                                    []change
 }
@@ -1062,7 +1065,13 @@ func (r *report) print(f *os.File) {
 	if r.bare > 0 {
 		fmt.Fprintf(w, "  CPU used by the bare creation: API server / etcd / driver\t%.1f s / %.1f s / %.1f s\t\n", r.bareCPU.apiserver, r.bareCPU.etcd, r.bareCPU.driver)
 	}
+	if r.shards == 0 {
+		fmt.Fprintf(w, "  base reconciles until then (per base)\t%.0f (%.1f)\t\n", r.runs, r.runs/float64(r.bases))
+	}
 	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
+	if r.shards == 0 {
+		fmt.Fprintf(w, "  base reconciles until then (per base)\t%.0f (%.1f)\t\n", r.runsSettled, r.runsSettled/float64(r.bases))
+	}
 	total := sum(r.convergeWrites)
 	fmt.Fprintf(w, "API writes until at rest (incl. %d changes' own)\t%.0f (%.2f per handset)\t<= 1.2 per handset\n", len(r.served("while settling")), total, total/float64(n))
 	breakdown(w, r.convergeWrites)
@@ -1110,7 +1119,7 @@ func (r *report) print(f *os.File) {
 func printTable(f *os.File, reports []*report) {
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "scale table (%s)\n", hostNote())
-	fmt.Fprintln(w, "handsets\tbases\tbare creation\tReady+served\tratio\tsettled after\twrites/handset\thandset status\tmanager RSS\tserver RSS\tchange median / p90 / max\twindow writes\tat rest\t")
+	fmt.Fprintln(w, "handsets\tbases\tbare creation\tReady+served\tratio\tsettled after\truns/base\twrites/handset\thandset status\tmanager RSS\tserver RSS\tchange median / p90 / max\twindow writes\tat rest\t")
 	for _, r := range reports {
 		n := float64(r.handsetCount())
 		all := r.served("")
@@ -1122,9 +1131,9 @@ func printTable(f *os.File, reports []*report) {
 		if r.managerLimit > 0 {
 			manager += fmt.Sprintf(" (limit %.0f)", mib(r.managerLimit))
 		}
-		fmt.Fprintf(w, "%d\t%d\t%v\t%v\t%.2f\t+%v\t%.2f\t%.2f\t%s\t%.0f MiB\t%s\t%.0f\t%.0f\t\n",
+		fmt.Fprintf(w, "%d\t%d\t%v\t%v\t%.2f\t+%v\t%.1f\t%.2f\t%.2f\t%s\t%.0f MiB\t%s\t%.0f\t%.0f\t\n",
 			r.handsetCount(), r.bases, r.bare.Round(time.Second), r.converged.Round(time.Second), r.ratio(), r.settled.Round(time.Second),
-			sum(r.convergeWrites)/n, r.convergeWrites["PATCH handsets/status"]/n,
+			r.runsSettled/float64(r.bases), sum(r.convergeWrites)/n, r.convergeWrites["PATCH handsets/status"]/n,
 			manager, mib(r.serverPeak), changes, sum(r.windowWrites), sum(r.idleWrites))
 	}
 	_ = w.Flush()
