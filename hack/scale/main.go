@@ -275,7 +275,9 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	changed := time.Since(settling)
-	quiet, err := m.waitQuiet(ctx, 10*time.Second, 10*time.Minute)
+	// The status writer writes 100 statuses a second (--kube-api-qps): allow twice that.
+	settleLimit := max(10*time.Minute, time.Duration(c.bases*c.handsets/50)*time.Second)
+	quiet, err := m.waitQuiet(ctx, 10*time.Second, settleLimit)
 	r.settled = changed + quiet
 	if err != nil {
 		return nil, err
