@@ -105,7 +105,7 @@ func TestSpacerInterleavedApply(t *testing.T) {
 		}
 		most = max(most, n)
 	}
-	// At once, then after 30 s, 1.5, 3.5 and 7.5 min, and the flush at 9 min 14 s.
+	// At once, then after 30 s, 1.5, 3.5 and 7.5 min, and the flush at 9 min 22 s.
 	if most != 6 {
 		t.Errorf("a base ran up to %d times in an apply of %v, want 6", most, end.Sub(t0).Round(time.Second))
 	}
