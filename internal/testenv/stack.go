@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -594,24 +596,53 @@ func RepoRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// FreePorts returns n TCP ports that were free on 127.0.0.1 a moment ago.
+// FreePorts returns n TCP ports that were free on 127.0.0.1 a moment ago, none of them
+// handed out before by this process. They are drawn at random from below the kernel's
+// ephemeral range: a port the kernel picked for a listener on port 0 is also what it
+// picks for the next outgoing connection of any process (the API server's, etcd's, a
+// test's), which took one between the pick and the server's bind in a CI run.
 func FreePorts(n int) ([]int, error) {
+	low, high := portRange()
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			_ = l.Close()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 1000 {
+			return nil, fmt.Errorf("no free port in %d-%d after %d tries", low, high, tries)
 		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		port := low + mathrand.IntN(high-low+1)
+		if handedOut[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			return nil, err
+			continue // in use
 		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		_ = l.Close()
+		handedOut[port] = true
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+var (
+	portsMu   sync.Mutex
+	handedOut = map[int]bool{}
+)
+
+// portRange is where FreePorts draws from: from 20000 up to just below the ephemeral
+// range (net.ipv4.ip_local_port_range), or to 32767 where that cannot be read.
+func portRange() (low, high int) {
+	low, high = 20000, 32767
+	raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	var first int
+	if _, err := fmt.Sscan(string(raw), &first); err == nil && first-1 > low+1000 {
+		high = first - 1
+	}
+	return low, high
 }
 
 func httpOK(ctx context.Context, url string) error {
