@@ -275,7 +275,8 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	changed := time.Since(settling)
-	// The status writer writes 100 statuses a second (--kube-api-qps): allow twice that.
+	// The status writer writes 100 statuses a second (--kube-api-qps): allow twice the
+	// time that takes.
 	settleLimit := max(10*time.Minute, time.Duration(c.bases*c.handsets/50)*time.Second)
 	quiet, err := m.waitQuiet(ctx, 10*time.Second, settleLimit)
 	r.settled = changed + quiet
@@ -1067,13 +1068,14 @@ func (r *report) print(f *os.File) {
 	if r.bare > 0 {
 		fmt.Fprintf(w, "  CPU used by the bare creation: API server / etcd / driver\t%.1f s / %.1f s / %.1f s\t\n", r.bareCPU.apiserver, r.bareCPU.etcd, r.bareCPU.driver)
 	}
-	if r.shards == 0 {
-		fmt.Fprintf(w, "  base reconciles until then (per base)\t%.0f (%.1f)\t\n", r.runs, r.runs/float64(r.bases))
+	runs := func(n float64) { // counted by the first manager: one shard's only
+		if r.shards == 0 {
+			fmt.Fprintf(w, "  base reconciles until then (per base)\t%.0f (%.1f)\t\n", n, n/float64(r.bases))
+		}
 	}
+	runs(r.runs)
 	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
-	if r.shards == 0 {
-		fmt.Fprintf(w, "  base reconciles until then (per base)\t%.0f (%.1f)\t\n", r.runsSettled, r.runsSettled/float64(r.bases))
-	}
+	runs(r.runsSettled)
 	total := sum(r.convergeWrites)
 	fmt.Fprintf(w, "API writes until at rest (incl. %d changes' own)\t%.0f (%.2f per handset)\t<= 1.2 per handset\n", len(r.served("while settling")), total, total/float64(n))
 	breakdown(w, r.convergeWrites)

@@ -598,9 +598,11 @@ func RepoRoot() (string, error) {
 
 // FreePorts returns n TCP ports that were free on 127.0.0.1 a moment ago, none of them
 // handed out before by this process. They are drawn at random from below the kernel's
-// ephemeral range: a port the kernel picked for a listener on port 0 is also what it
-// picks for the next outgoing connection of any process (the API server's, etcd's, a
-// test's), which took one between the pick and the server's bind in a CI run.
+// ephemeral range: a port the kernel picked for a listener on port 0 comes from the range
+// it also picks the outgoing connections of every process from (the API server's,
+// etcd's, a test's); in a CI run one such port was taken between the pick and the
+// server's bind. Test processes running in parallel can still draw the same port, but
+// rarely: the draw is random over some 12,000 ports.
 func FreePorts(n int) ([]int, error) {
 	low, high := portRange()
 	portsMu.Lock()
