@@ -134,6 +134,14 @@ func (p *Process) PeakRSS() (int64, error) {
 	return procStatusBytes(p.Pid(), "VmHWM")
 }
 
+// AnonRSS is the process's anonymous resident memory now (RssAnon), in bytes: its heap,
+// stacks and runtime data, which GOMEMLIMIT governs. RSS also counts the pages of the
+// executable file (RssFile), which the kernel drops and reads again under memory
+// pressure, so that a memory limit need not hold them all.
+func (p *Process) AnonRSS() (int64, error) {
+	return procStatusBytes(p.Pid(), "RssAnon")
+}
+
 // RSS is the process's resident set size now (VmRSS), in bytes.
 func (p *Process) RSS() (int64, error) {
 	return procStatusBytes(p.Pid(), "VmRSS")
