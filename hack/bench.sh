@@ -13,6 +13,9 @@ gobench -bench . ./internal/gigaset/
 section "reconciler (envtest): one base, 100 handsets created at once"
 gobench -bench HundredHandsetsAtOnce -benchtime 3x ./internal/controller/
 
+section "handset status writer: one base falling due while 100,000 statuses wait"
+gobench -bench DueInAFleet -benchtime 200x ./internal/handsetstatus/
+
 section "provisioning server: Digest-authenticated fetch and cached fetch"
 gobench -bench 'ServeCached|DigestFetch|ParseAuthorization|ChallengeVerify' ./internal/provserver/ ./internal/digest/
 

@@ -80,8 +80,12 @@ type Writer struct {
 	Hold, MaxHold, Retry time.Duration
 	Workers              int
 
-	mu       sync.Mutex
-	pending  map[types.NamespacedName]*entry // by handset
+	mu      sync.Mutex
+	pending map[types.NamespacedName]*entry // by handset
+	// waiting is pending's handsets by base: a base falling due reads its own statuses,
+	// not every status waiting in the fleet (a bulk apply of 100,000 handsets leaves
+	// them all waiting while each base's reconcile wakes the Writer).
+	waiting  map[types.NamespacedName]map[types.NamespacedName]struct{}
 	groups   map[types.NamespacedName]*group // by base
 	written  map[types.NamespacedName]written
 	wake     chan struct{}
@@ -121,6 +125,7 @@ const writtenKeep = 30 * time.Second
 func (w *Writer) init() {
 	if w.pending == nil {
 		w.pending = map[types.NamespacedName]*entry{}
+		w.waiting = map[types.NamespacedName]map[types.NamespacedName]struct{}{}
 		w.groups = map[types.NamespacedName]*group{}
 		w.written = map[types.NamespacedName]written{}
 		w.inFlight = map[types.NamespacedName]bool{}
@@ -201,8 +206,14 @@ func (w *Writer) Set(base types.NamespacedName, h *dectv1alpha1.Handset, st dect
 	if e == nil {
 		e = &entry{}
 		w.pending[key] = e
+	} else {
+		w.unindex(e.base, key) // the handset may name another base now
 	}
 	e.uid, e.base, e.status = h.UID, base, *st.DeepCopy()
+	if w.waiting[base] == nil {
+		w.waiting[base] = map[types.NamespacedName]struct{}{}
+	}
+	w.waiting[base][key] = struct{}{}
 	g := w.groups[base]
 	if g == nil {
 		g = &group{first: now}
@@ -271,18 +282,20 @@ func (w *Writer) due(now time.Time) ([]types.NamespacedName, time.Time) {
 	}
 	var keys []types.NamespacedName
 	keep := map[types.NamespacedName]bool{} // due bases with a retry still to wait for
-	for key, e := range w.pending {
-		if !dueBases[e.base] || w.inFlight[key] {
-			// In flight: done or failed makes its base due again if it must be.
-			continue
+	for base := range dueBases {
+		for key := range w.waiting[base] {
+			if w.inFlight[key] {
+				// In flight: done or failed makes its base due again if it must be.
+				continue
+			}
+			if e := w.pending[key]; e.notBefore.After(now) {
+				later(e.notBefore)
+				keep[base] = true
+				continue
+			}
+			keys = append(keys, key)
+			w.inFlight[key] = true
 		}
-		if e.notBefore.After(now) {
-			later(e.notBefore)
-			keep[e.base] = true
-			continue
-		}
-		keys = append(keys, key)
-		w.inFlight[key] = true
 	}
 	for base := range dueBases {
 		if !keep[base] {
@@ -405,6 +418,7 @@ func (w *Writer) done(key types.NamespacedName, st *dectv1alpha1.HandsetStatus, 
 	delete(w.sending, key)
 	if e := w.pending[key]; e != nil && st != nil && equality.Semantic.DeepEqual(e.status, *st) {
 		delete(w.pending, key)
+		w.unindex(e.base, key)
 	} else if e != nil {
 		// Decided anew while it was being written: due again (rule 1).
 		w.requeue(e)
@@ -442,6 +456,16 @@ func (w *Writer) forgetWritten(now time.Time) {
 	for key, wr := range w.written {
 		if now.Sub(wr.at) > writtenKeep {
 			delete(w.written, key)
+		}
+	}
+}
+
+// unindex drops handset key from base's waiting statuses. w.mu is held.
+func (w *Writer) unindex(base, key types.NamespacedName) {
+	if keys := w.waiting[base]; keys != nil {
+		delete(keys, key)
+		if len(keys) == 0 {
+			delete(w.waiting, base)
 		}
 	}
 }

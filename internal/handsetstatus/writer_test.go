@@ -459,3 +459,70 @@ func TestEchoBeforeTheWriteReturnsIsTold(t *testing.T) {
 		t.Errorf("another status seen while the write was under way told as %v, want [false]", other)
 	}
 }
+
+// A handset that names another base while its status waits is written with that base's
+// statuses, once, and the base it left holds nothing of it: when that base falls due,
+// only its own handsets are written.
+func TestAHandsetMovedToAnotherBaseIsWrittenWithIt(t *testing.T) {
+	a, b := handset("a"), handset("b")
+	r := newRig(t, 50*time.Millisecond, time.Minute, a, b)
+	lab := types.NamespacedName{Namespace: "ns", Name: "lab"}
+	r.w.Set(office, a, status(1, false))
+	r.w.Set(office, b, status(1, false))
+	r.w.HoldUntil(office, time.Now().Add(time.Hour))
+	r.w.Set(lab, a, status(2, false)) // a now names lab
+	waitFor(t, "a written with lab", func() error {
+		if r.count("a") != 1 || stored(t, r, "a").SettingsGeneration != 2 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+	if n := r.count("b"); n != 0 {
+		t.Fatalf("b written %d times while office is held", n)
+	}
+	r.w.HoldUntil(office, time.Now()) // office's reconcile ran: its statuses are due
+	waitFor(t, "b written with office", func() error {
+		if r.count("b") != 1 {
+			return fmt.Errorf("patches %v", r.snapshot())
+		}
+		return nil
+	})
+	time.Sleep(100 * time.Millisecond) // past Hold again: nothing else may follow
+	if got := r.snapshot(); got["a"] != 1 || got["b"] != 1 || r.w.Pending() != 0 {
+		t.Errorf("patches %v, pending %d; want a and b once, none pending", got, r.w.Pending())
+	}
+}
+
+// BenchmarkDueInAFleet is the Writer's wake-up in the middle of a bulk apply of 100,000
+// handsets in 1,000 bases: every status waits, held for its base's next reconcile, and
+// one base falls due.
+func BenchmarkDueInAFleet(b *testing.B) {
+	w := &Writer{}
+	until := time.Now().Add(time.Hour)
+	for i := range 1000 {
+		base := types.NamespacedName{Namespace: fmt.Sprintf("site-%04d", i), Name: "dm"}
+		for j := range 100 {
+			h := &dectv1alpha1.Handset{ObjectMeta: metav1.ObjectMeta{Namespace: base.Namespace, Name: fmt.Sprintf("hs-%03d", j), UID: types.UID(fmt.Sprintf("%d-%d", i, j))}}
+			w.Set(base, h, status(1, false))
+		}
+		w.HoldUntil(base, until)
+	}
+	due := types.NamespacedName{Namespace: "site-0000", Name: "dm"}
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		w.HoldUntil(due, time.Now().Add(-time.Hour)) // due now
+		w.groups[due].first = time.Now().Add(-time.Hour)
+		b.StartTimer()
+		keys, _ := w.due(time.Now())
+		b.StopTimer()
+		if len(keys) != 100 {
+			b.Fatalf("%d statuses due, want the base's 100", len(keys))
+		}
+		for _, k := range keys { // as if written with another status: due again later
+			delete(w.inFlight, k)
+		}
+		w.groups[due] = &group{first: time.Now(), last: time.Now(), until: until}
+		b.StartTimer()
+	}
+}
