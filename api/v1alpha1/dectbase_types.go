@@ -375,9 +375,10 @@ type DectBaseStatus struct {
 	// +optional
 	Handsets HandsetCounts `json:"handsets,omitempty"`
 
-	// Slots lists the assigned slots, by slot number.
-	// +listType=map
-	// +listMapKey=slot
+	// Slots lists the assigned slots, by slot number. The operator alone writes it, and
+	// always whole (an atomic list): its managed fields are then one entry, not one per
+	// slot, which the API server would otherwise merge at every status write.
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	// +optional
 	Slots []SlotAssignment `json:"slots,omitempty"`
