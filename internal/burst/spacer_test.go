@@ -59,7 +59,7 @@ func TestSpacer(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := Spacer[string]{Min: time.Second, Max: 8 * time.Second}
+			s := Spacer[string]{Min: time.Second, Max: 8 * time.Second, Quiet: 2 * time.Second}
 			for i, e := range tc.events {
 				if got := s.Next(e.key, at(e.at)); !got.Equal(at(e.wantAt)) {
 					t.Errorf("event %d (%s at %.1fs): runs at %.2fs, want %.2fs", i, e.key, e.at, got.Sub(t0).Seconds(), e.wantAt)
@@ -131,7 +131,7 @@ func TestSpacerForgetsQuietKeys(t *testing.T) {
 func TestSpacerFlushesWhenEveryKeyIsQuiet(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
-	s := Spacer[string]{Min: time.Second}
+	s := Spacer[string]{Min: time.Second, Quiet: 2 * time.Second}
 	for i := range 40 { // a, b and c busy for 20 s: their next runs are at 31 s
 		sec := float64(i) / 2
 		for _, k := range []string{"a", "b", "c"} {
