@@ -73,6 +73,7 @@ type config struct {
 	shards                            int
 	idle, poll, timeout               time.Duration
 	keep, bare, profile               bool
+	profileFrom, profileFor           time.Duration // -profile's CPU profile window
 	// managerLimit is the managers' memory limit per 1,000 handsets above
 	// managerLimitBase, in MiB; 0: none.
 	managerLimit float64
@@ -96,7 +97,9 @@ func main() {
 	flag.DurationVar(&c.timeout, "timeout", 20*time.Minute, "give up converging after this long")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binary, kubeconfig, logs)")
 	flag.Float64Var(&c.managerLimit, "manager-limit", 0, fmt.Sprintf("run each manager as under a container memory limit of %d MiB + this many MiB per 1,000 handsets: GOMEMLIMIT at %.0f %% of it, as internal/memlimit sets it in a container; the report tells whether its anonymous memory (what the limit must hold) stayed within it. 0: no limit", managerLimitBase, 100*memlimit.DefaultFraction))
-	flag.BoolVar(&c.profile, "profile", false, "save both processes' heap profiles once every base is served and once the writes stopped, into the work folder (kept)")
+	flag.BoolVar(&c.profile, "profile", false, "save CPU profiles of the manager and the API server during the apply, and both processes' heap profiles once every base is served and once the writes stopped, into the work folder (kept)")
+	flag.DurationVar(&c.profileFrom, "profile-from", 0, "with -profile: start the CPU profiles this long after the apply began (e.g. the bare creation time, to see the tail after the apply)")
+	flag.DurationVar(&c.profileFor, "profile-for", 0, "with -profile: profile CPU this long; 0: as long as the bare creation took")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard()) // envtest's own progress lines are not this report's
 	if err := runAll(c, sizes); err != nil {
@@ -162,7 +165,7 @@ func run(c config) (*report, error) {
 		if r.bare, r.bareCPU, err = bareCreation(ctx, c, filepath.Join(dir, "bare")); err != nil {
 			return nil, err
 		}
-		logf("bare creation (no operator): %v", r.bare.Round(time.Millisecond))
+		logf("bare creation (no operator): %v; CPU: API server %.1f s, etcd %.1f s", r.bare.Round(time.Millisecond), r.bareCPU.apiserver, r.bareCPU.etcd)
 	}
 	opts := testenv.Options{Dir: dir, Logf: logf}
 	if c.managerLimit > 0 {
@@ -229,18 +232,21 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	if len(pprof) > 0 {
-		// Where the manager's CPU goes while the objects arrive: as long as the bare
-		// creation took (or 30 s).
-		seconds := int(cmp.Or(r.bare, 30*time.Second).Seconds()) + 1
+		// Where the CPU goes while the objects arrive: as long as the bare creation took
+		// (or 30 s), unless -profile-from and -profile-for choose the window.
+		seconds := int(cmp.Or(c.profileFor, r.bare, 30*time.Second).Seconds()) + 1
+		wait := func() { time.Sleep(c.profileFrom) }
 		go func() {
+			wait()
 			path := filepath.Join(dir, "manager-cpu.pb.gz")
 			if err := download(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprof[0], seconds), path); err != nil {
 				logf("CPU profile of the manager: %v", err)
 				return
 			}
-			logf("CPU profile of the manager's first %d s: go tool pprof -top %s", seconds, path)
+			logf("CPU profile of the manager, %v to %v after the apply began: go tool pprof -top %s", c.profileFrom, c.profileFrom+time.Duration(seconds)*time.Second, path)
 		}()
 		go func() {
+			wait()
 			path := filepath.Join(dir, "apiserver-cpu.pb.gz")
 			raw, err := m.cs.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
 			if err == nil {
@@ -250,7 +256,7 @@ func run(c config) (*report, error) {
 				logf("CPU profile of the API server: %v", err)
 				return
 			}
-			logf("CPU profile of the API server's first %d s: go tool pprof -top %s", seconds, path)
+			logf("CPU profile of the API server, %v to %v after the apply began: go tool pprof -top %s", c.profileFrom, c.profileFrom+time.Duration(seconds)*time.Second, path)
 		}()
 	}
 	cpu0 := controlPlaneCPU()
@@ -260,19 +266,22 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	r.created = time.Since(start)
-	logf("declared %d bases and %d handsets in %v", c.bases, c.bases*c.handsets, r.created.Round(time.Millisecond))
+	applied := controlPlaneCPU().minus(cpu0)
+	logf("declared %d bases and %d handsets in %v; CPU until then: manager %.1f s, server %.1f s, API server %.1f s, etcd %.1f s",
+		c.bases, c.bases*c.handsets, r.created.Round(time.Millisecond), managersCPU(s), cpuSeconds(s.Server.Pid()), applied.apiserver, applied.etcd)
 	if err := d.waitConverged(ctx, bases, start); err != nil {
 		return nil, err
 	}
 	r.converged = time.Since(start)
 	r.runs, _ = scrape(d.managerMetrics, "controller_runtime_reconcile_total", `controller="dectbase"`)
-	r.managerCPU, r.serverCPU = cpuSeconds(s.Manager.Pid()), cpuSeconds(s.Server.Pid())
-	r.controlCPU = controlPlaneCPU().minus(cpu0)
-	for _, rep := range s.Replicas[1:] {
-		r.managerCPU += cpuSeconds(rep.Manager.Pid())
+	if served, err := m.writes(ctx); err == nil {
+		r.servedWrites = m.operatorWrites(before, served)
 	}
+	r.managerCPU, r.serverCPU = managersCPU(s), cpuSeconds(s.Server.Pid())
+	r.controlCPU = controlPlaneCPU().minus(cpu0)
 	r.slowest = slices.MaxFunc(bases, func(a, b *base) int { return cmp.Compare(a.served, b.served) }).served
-	logf("every base Ready and served after %v", r.converged.Round(time.Millisecond))
+	logf("every base Ready and served after %v (apply %v); CPU until then: manager %.1f s, server %.1f s, API server %.1f s, etcd %.1f s; operator writes %.0f",
+		r.converged.Round(time.Millisecond), r.created.Round(time.Millisecond), r.managerCPU, r.serverCPU, r.controlCPU.apiserver, r.controlCPU.etcd, sum(r.servedWrites))
 	saveHeaps("served")
 	// The first half of the changes while the statuses are still being written.
 	settling := time.Now()
@@ -804,6 +813,15 @@ func sampleAnon(ctx context.Context, s *testenv.Stack) *anonPeaks {
 
 // cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
 // unknown.
+// managersCPU is the CPU time the managers of every replica (or shard) used so far.
+func managersCPU(s *testenv.Stack) float64 {
+	t := cpuSeconds(s.Manager.Pid())
+	for _, rep := range s.Replicas[1:] {
+		t += cpuSeconds(rep.Manager.Pid())
+	}
+	return t
+}
+
 func cpuSeconds(pid int) float64 {
 	_, f, ok := procStat(pid)
 	if !ok {
@@ -1060,7 +1078,7 @@ func sum(c counts) float64 {
 type report struct {
 	config
 	bare, created, converged, slowest, settled time.Duration
-	convergeWrites, idleWrites                 counts
+	servedWrites, convergeWrites, idleWrites   counts // until every base served; until at rest; at rest
 	windowWrites                               counts // as the windows armed by the changes opened
 	polls                                      int
 	pollWrites                                 counts
@@ -1122,6 +1140,8 @@ func (r *report) print(f *os.File) {
 		}
 	}
 	runs(r.runs)
+	fmt.Fprintf(w, "  operator API writes until then\t%.0f\t\n", sum(r.servedWrites))
+	breakdown(w, r.servedWrites)
 	fmt.Fprintf(w, "writes stopped after that\t+%v\t\n", r.settled.Round(time.Second))
 	runs(r.runsSettled)
 	total := sum(r.convergeWrites)
