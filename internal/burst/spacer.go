@@ -25,6 +25,10 @@ import (
 //     and the gap doubles, up to Max.
 //  4. Once the burst is over, the runs scheduled later are due at once (Flush): waiting
 //     gains nothing more.
+//  5. An event whose work its caller runs at once all the same (Ran: a new base,
+//     reconciled as soon as it is created) is an event of the burst and a run of its
+//     key, which starts the key's burst as rule 1 would: the key's next event is spaced
+//     from it by rule 3 instead of running at once again.
 //
 // So during a burst a key runs at once, then Min later, then after gaps doubling up to
 // Max (with the defaults: at once, after 30 s, 1, 2 and 4 min, then every 5 min), and,
@@ -69,30 +73,52 @@ type key struct {
 // Next records an event of k at now and returns when k's work should run: now, or
 // later.
 func (s *Spacer[K]) Next(k K, now time.Time) time.Time {
-	minGap, maxGap, quiet := or(s.Min, DefaultMin), or(s.Max, DefaultMax), or(s.Quiet, DefaultQuiet)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.keys == nil {
-		s.keys = map[K]*key{}
-	}
-	s.sweep(now, maxGap+quiet)
-	burstOver := now.Sub(s.lastEvent) >= quiet
-	s.lastEvent = now
-	st := s.keys[k]
+	st, first := s.event(k, now)
 	switch {
-	case st == nil || burstOver: // rule 1
-		st = &key{lastRun: now, gap: minGap}
-		s.keys[k] = st
+	case first: // rule 1
+		st.lastRun = now
 	case st.lastRun.After(now): // rule 2
 	default: // rule 3
 		st.lastRun = st.lastRun.Add(st.gap)
 		if st.lastRun.Before(now) {
 			st.lastRun = now
 		}
-		st.gap = min(2*st.gap, maxGap)
+		st.gap = min(2*st.gap, or(s.Max, DefaultMax))
+	}
+	return st.lastRun
+}
+
+// Ran records an event of k at now whose work the caller ran at once (rule 5). A run
+// of k scheduled later stays scheduled.
+func (s *Spacer[K]) Ran(k K, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, _ := s.event(k, now)
+	if !st.lastRun.After(now) {
+		st.lastRun = now
+	}
+}
+
+// event records an event of k at now and returns k's state, new (rule 1: first is set)
+// when k has none or the burst was over. s.mu is held.
+func (s *Spacer[K]) event(k K, now time.Time) (st *key, first bool) {
+	quiet := or(s.Quiet, DefaultQuiet)
+	if s.keys == nil {
+		s.keys = map[K]*key{}
+	}
+	s.sweep(now, or(s.Max, DefaultMax)+quiet)
+	burstOver := now.Sub(s.lastEvent) >= quiet
+	s.lastEvent = now
+	st = s.keys[k]
+	if st == nil || burstOver {
+		st = &key{gap: or(s.Min, DefaultMin)}
+		s.keys[k] = st
+		first = true
 	}
 	st.lastEvent = now
-	return st.lastRun
+	return st, first
 }
 
 // QuietAfter is how long after the last event of any key Flush has work to do: the

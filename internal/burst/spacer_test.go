@@ -12,8 +12,9 @@ func TestSpacer(t *testing.T) {
 	type event struct {
 		key    string
 		at     float64 // seconds after t0
-		wantAt float64 // when its work runs
+		wantAt float64 // when its work runs; ran: the caller ran it at once (Ran)
 	}
+	const ran = -1
 	for _, tc := range []struct {
 		name   string
 		events []event
@@ -54,6 +55,15 @@ func TestSpacer(t *testing.T) {
 			{"b", 5, 5},
 			{"a", 6.4, 8.3}, // 2.1 s after a's last event, but b's kept the burst going
 		}},
+		{"a run outside the Spacer starts the key's burst: the next event is spaced (rule 5)", []event{
+			{"a", 0, ran}, {"a", 0.3, 1}, {"a", 0.6, 1}, {"a", 1.2, 3},
+		}},
+		{"a run outside the Spacer leaves a later run scheduled (rule 5)", []event{
+			{"a", 0, 0}, {"a", 0.5, 1}, {"a", 0.7, ran}, {"a", 0.8, 1},
+		}},
+		{"a run outside the Spacer after a quiet spell starts a new burst (rule 5)", []event{
+			{"a", 0, 0}, {"a", 0.5, 1}, {"a", 3.5, ran}, {"a", 3.6, 4.5},
+		}},
 		{"keys are apart", []event{
 			{"a", 0, 0}, {"a", 0.5, 1}, {"b", 0.6, 0.6}, {"b", 0.7, 1.6}, {"a", 0.8, 1},
 		}},
@@ -61,6 +71,10 @@ func TestSpacer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := Spacer[string]{Min: time.Second, Max: 8 * time.Second, Quiet: 2 * time.Second}
 			for i, e := range tc.events {
+				if e.wantAt == ran {
+					s.Ran(e.key, at(e.at))
+					continue
+				}
 				if got := s.Next(e.key, at(e.at)); !got.Equal(at(e.wantAt)) {
 					t.Errorf("event %d (%s at %.1fs): runs at %.2fs, want %.2fs", i, e.key, e.at, got.Sub(t0).Seconds(), e.wantAt)
 				}
@@ -124,6 +138,22 @@ func TestSpacerForgetsQuietKeys(t *testing.T) {
 	s.Next("later", t0.Add(6*time.Minute))
 	if s.Len() != 1 {
 		t.Errorf("%d keys remembered six minutes later, want 1", s.Len())
+	}
+}
+
+// Rule 5: a run outside the Spacer is an event of the burst, which goes on as long.
+func TestSpacerRanKeepsTheBurstGoing(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	s := Spacer[string]{Min: 10 * time.Second, Quiet: 2 * time.Second}
+	s.Next("b", at(0))
+	s.Next("b", at(0.5)) // b's next run at 10 s
+	s.Ran("a", at(1.5))
+	if due, ok := s.Flush(at(3)); ok {
+		t.Errorf("flushed %v 1.5 s after a ran, want the burst going on", due)
+	}
+	if due, ok := s.Flush(at(3.6)); !ok || !slices.Equal(due, []string{"b"}) {
+		t.Errorf("flushed %v (%v) 2.1 s after a ran, want b", due, ok)
 	}
 }
 

@@ -358,6 +358,7 @@ func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			UpdateFunc: func(e event.UpdateEvent) bool { return !statusOnly(e.ObjectOld, e.ObjectNew) },
 		})).
 		Watches(&dectv1alpha1.DectBase{}, r.lowPriorityWhenStatusOnly()).
+		Watches(&dectv1alpha1.DectBase{}, r.createdRuns()).
 		// Its own file and Secret: mostly the echo of its own writes, which would otherwise
 		// reconcile a base at once between the spaced runs of a bulk apply; a person's
 		// edit or deletion of them is repaired all the same.
