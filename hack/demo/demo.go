@@ -62,6 +62,9 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 		addr = fmt.Sprintf("%s:%d", strings.TrimSuffix(addr, ":0"), ports[0])
 	}
+	if o.Binary == "" {
+		say("Building the operator from this checkout...")
+	}
 	say("Starting a local control plane (kube-apiserver and etcd) and the operator's manager and server...")
 	stack, err := testenv.Start(ctx, testenv.Options{Dir: dir, Binary: o.Binary, ServerAddr: addr,
 		DeliveryRecordInterval: time.Second})

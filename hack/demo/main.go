@@ -18,7 +18,7 @@ func main() {
 	fs := flag.NewFlagSet("demo", flag.ExitOnError)
 	o := Options{Out: os.Stdout}
 	fs.BoolVar(&o.Once, "once", false, "run the flow once and exit 0 only if the simulated device got every account")
-	fs.StringVar(&o.Binary, "binary", "bin/dect-operator", "the dect-operator binary to run (empty: build one)")
+	fs.StringVar(&o.Binary, "binary", "", "the dect-operator binary to run; empty: build one from this checkout (as TestDemoOnce does)")
 	fs.StringVar(&o.Samples, "samples", "config/samples", "folder of the sample objects (a kustomization)")
 	fs.StringVar(&o.Workdir, "workdir", ".demo", "folder for the demo's kubeconfig")
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8088", "address of the provisioning server")
