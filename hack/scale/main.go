@@ -811,8 +811,6 @@ func sampleAnon(ctx context.Context, s *testenv.Stack) *anonPeaks {
 	return p
 }
 
-// cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
-// unknown.
 // managersCPU is the CPU time the managers of every replica (or shard) used so far.
 func managersCPU(s *testenv.Stack) float64 {
 	t := cpuSeconds(s.Manager.Pid())
@@ -822,6 +820,8 @@ func managersCPU(s *testenv.Stack) float64 {
 	return t
 }
 
+// cpuSeconds is the CPU time (user and system) process pid has used, from /proc; 0 when
+// unknown.
 func cpuSeconds(pid int) float64 {
 	_, f, ok := procStat(pid)
 	if !ok {
