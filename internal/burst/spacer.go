@@ -25,10 +25,12 @@ import (
 //     and the gap doubles, up to Max.
 //  4. Once the burst is over, the runs scheduled later are due at once (Flush): waiting
 //     gains nothing more.
-//  5. An event whose work its caller runs at once all the same (Ran: a new base,
-//     reconciled as soon as it is created) is an event of the burst and a run of its
-//     key, which starts the key's burst as rule 1 would: the key's next event is spaced
-//     from it by rule 3 instead of running at once again.
+//  5. A key's creation (Created: a new base) outside a burst runs at once and starts
+//     the key's burst as rule 1 would. During a burst it is spaced as if the key had
+//     just run: the run is Min later, its next events join it (rule 2), and the flush
+//     at the burst's end brings it forward (rule 4). What is applied in bulk arrives
+//     with its parts: the handsets of a base created in a burst follow it, and a run at
+//     its creation would store a file that the next run replaces.
 //
 // So during a burst a key runs at once, then Min later, then after gaps doubling up to
 // Max (with the defaults: at once, after 30 s, 1, 2 and 4 min, then every 5 min), and,
@@ -90,15 +92,22 @@ func (s *Spacer[K]) Next(k K, now time.Time) time.Time {
 	return st.lastRun
 }
 
-// Ran records an event of k at now whose work the caller ran at once (rule 5). A run
-// of k scheduled later stays scheduled.
-func (s *Spacer[K]) Ran(k K, now time.Time) {
+// Created records the creation of k at now (rule 5) and returns when k's work should
+// run: now, or later.
+func (s *Spacer[K]) Created(k K, now time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	inBurst := now.Sub(s.lastEvent) < or(s.Quiet, DefaultQuiet)
 	st, _ := s.event(k, now)
-	if !st.lastRun.After(now) {
+	switch {
+	case st.lastRun.After(now): // its events came first: a run is scheduled (rule 2)
+	case inBurst:
+		st.lastRun = now.Add(st.gap)
+		st.gap = min(2*st.gap, or(s.Max, DefaultMax))
+	default:
 		st.lastRun = now
 	}
+	return st.lastRun
 }
 
 // event records an event of k at now and returns k's state, new (rule 1: first is set)

@@ -10,72 +10,78 @@ func TestSpacer(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	type event struct {
-		key    string
-		at     float64 // seconds after t0
-		wantAt float64 // when its work runs; ran: the caller ran it at once (Ran)
+		key     string
+		at      float64 // seconds after t0
+		wantAt  float64 // when its work runs
+		created bool    // the key's creation (Created), not an event of it (Next)
 	}
-	const ran = -1
 	for _, tc := range []struct {
 		name   string
 		events []event
 	}{
-		{"a lone event runs at once (rule 1)", []event{{"a", 0, 0}}},
+		{"a lone event runs at once (rule 1)", []event{{"a", 0, 0, false}}},
 		{"events further apart than Quiet each run at once (rule 1)", []event{
-			{"a", 0, 0}, {"a", 2, 2}, {"a", 5.5, 5.5},
+			{"a", 0, 0, false}, {"a", 2, 2, false}, {"a", 5.5, 5.5, false},
 		}},
 		{"a burst: at once, then 1, 2, 4, 8, 8 s apart (rules 2 and 3)", []event{
-			{"a", 0, 0},
-			{"a", 0.5, 1},   // rule 3: gap 1 after the run at 0
-			{"a", 0.9, 1},   // rule 2: joins the run at 1
-			{"a", 1.2, 3},   // rule 3: gap 2
-			{"a", 2.9, 3},   // rule 2
-			{"a", 3.5, 7},   // gap 4
-			{"a", 5, 7},     //
-			{"a", 6.9, 7},   //
-			{"a", 7.5, 15},  // gap 8
-			{"a", 9, 15},    //
-			{"a", 10.5, 15}, //
-			{"a", 12, 15},   //
-			{"a", 13.9, 15}, //
-			{"a", 15.5, 23}, // gap 8: the most
-			{"a", 16, 23},
+			{"a", 0, 0, false},
+			{"a", 0.5, 1, false},   // rule 3: gap 1 after the run at 0
+			{"a", 0.9, 1, false},   // rule 2: joins the run at 1
+			{"a", 1.2, 3, false},   // rule 3: gap 2
+			{"a", 2.9, 3, false},   // rule 2
+			{"a", 3.5, 7, false},   // gap 4
+			{"a", 5, 7, false},     //
+			{"a", 6.9, 7, false},   //
+			{"a", 7.5, 15, false},  // gap 8
+			{"a", 9, 15, false},    //
+			{"a", 10.5, 15, false}, //
+			{"a", 12, 15, false},   //
+			{"a", 13.9, 15, false}, //
+			{"a", 15.5, 23, false}, // gap 8: the most
+			{"a", 16, 23, false},
 		}},
 		{"a late event after a gap runs at once, the gap still grows (rule 3)", []event{
-			{"a", 0, 0}, {"a", 1.5, 1.5}, {"a", 3, 3.5},
+			{"a", 0, 0, false}, {"a", 1.5, 1.5, false}, {"a", 3, 3.5, false},
 		}},
 		{"after a quiet spell a key starts over (rule 1)", []event{
-			{"a", 0, 0}, {"a", 0.5, 1}, {"a", 1.5, 3}, {"a", 5.1, 5.1}, {"a", 5.2, 6.1},
+			{"a", 0, 0, false}, {"a", 0.5, 1, false}, {"a", 1.5, 3, false}, {"a", 5.1, 5.1, false}, {"a", 5.2, 6.1, false},
 		}},
 		{"in a burst of other keys' events, a key's events far apart are still spaced (rule 1)", []event{
-			{"a", 0, 0},
-			{"b", 1.5, 1.5},
-			{"a", 2.2, 2.2}, // rule 3: the gap of 1 s is past; gap 2
-			{"b", 3, 3},
-			{"a", 4.3, 4.3}, // gap 4
-			{"b", 5, 5},
-			{"a", 6.4, 8.3}, // 2.1 s after a's last event, but b's kept the burst going
+			{"a", 0, 0, false},
+			{"b", 1.5, 1.5, false},
+			{"a", 2.2, 2.2, false}, // rule 3: the gap of 1 s is past; gap 2
+			{"b", 3, 3, false},
+			{"a", 4.3, 4.3, false}, // gap 4
+			{"b", 5, 5, false},
+			{"a", 6.4, 8.3, false}, // 2.1 s after a's last event, but b's kept the burst going
 		}},
-		{"a run outside the Spacer starts the key's burst: the next event is spaced (rule 5)", []event{
-			{"a", 0, ran}, {"a", 0.3, 1}, {"a", 0.6, 1}, {"a", 1.2, 3},
+		{"a creation outside a burst runs at once and starts the key's burst (rule 5)", []event{
+			{"a", 0, 0, true}, {"a", 0.3, 1, false}, {"a", 0.6, 1, false}, {"a", 1.2, 3, false},
 		}},
-		{"a run outside the Spacer leaves a later run scheduled (rule 5)", []event{
-			{"a", 0, 0}, {"a", 0.5, 1}, {"a", 0.7, ran}, {"a", 0.8, 1},
+		{"a creation in a burst runs as if the key had just run (rule 5)", []event{
+			{"b", 0, 0, false},
+			{"a", 0.5, 1.5, true},  // Min later; gap 2
+			{"a", 0.8, 1.5, false}, // rule 2
+			{"a", 1.7, 3.5, false}, // rule 3
 		}},
-		{"a run outside the Spacer after a quiet spell starts a new burst (rule 5)", []event{
-			{"a", 0, 0}, {"a", 0.5, 1}, {"a", 3.5, ran}, {"a", 3.6, 4.5},
+		{"a creation after its key's events joins their run (rule 5)", []event{
+			{"a", 0, 0, false}, {"a", 0.5, 1, false}, {"a", 0.7, 1, true}, {"a", 0.8, 1, false},
+		}},
+		{"a creation after a quiet spell runs at once (rule 5)", []event{
+			{"a", 0, 0, false}, {"a", 0.5, 1, false}, {"a", 3.5, 3.5, true}, {"a", 3.6, 4.5, false},
 		}},
 		{"keys are apart", []event{
-			{"a", 0, 0}, {"a", 0.5, 1}, {"b", 0.6, 0.6}, {"b", 0.7, 1.6}, {"a", 0.8, 1},
+			{"a", 0, 0, false}, {"a", 0.5, 1, false}, {"b", 0.6, 0.6, false}, {"b", 0.7, 1.6, false}, {"a", 0.8, 1, false},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := Spacer[string]{Min: time.Second, Max: 8 * time.Second, Quiet: 2 * time.Second}
 			for i, e := range tc.events {
-				if e.wantAt == ran {
-					s.Ran(e.key, at(e.at))
-					continue
+				next := s.Next
+				if e.created {
+					next = s.Created
 				}
-				if got := s.Next(e.key, at(e.at)); !got.Equal(at(e.wantAt)) {
+				if got := next(e.key, at(e.at)); !got.Equal(at(e.wantAt)) {
 					t.Errorf("event %d (%s at %.1fs): runs at %.2fs, want %.2fs", i, e.key, e.at, got.Sub(t0).Seconds(), e.wantAt)
 				}
 			}
@@ -141,19 +147,64 @@ func TestSpacerForgetsQuietKeys(t *testing.T) {
 	}
 }
 
-// Rule 5: a run outside the Spacer is an event of the burst, which goes on as long.
-func TestSpacerRanKeepsTheBurstGoing(t *testing.T) {
+// Rule 5: a creation is an event of the burst, which goes on as long, and a creation
+// in a burst is flushed with it.
+func TestSpacerCreatedKeepsTheBurstGoing(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	s := Spacer[string]{Min: 10 * time.Second, Quiet: 2 * time.Second}
 	s.Next("b", at(0))
 	s.Next("b", at(0.5)) // b's next run at 10 s
-	s.Ran("a", at(1.5))
+	s.Created("a", at(1.5))
 	if due, ok := s.Flush(at(3)); ok {
-		t.Errorf("flushed %v 1.5 s after a ran, want the burst going on", due)
+		t.Errorf("flushed %v 1.5 s after a was created, want the burst going on", due)
 	}
-	if due, ok := s.Flush(at(3.6)); !ok || !slices.Equal(due, []string{"b"}) {
-		t.Errorf("flushed %v (%v) 2.1 s after a ran, want b", due, ok)
+	due, ok := s.Flush(at(3.6))
+	slices.Sort(due)
+	if !ok || !slices.Equal(due, []string{"a", "b"}) {
+		t.Errorf("flushed %v (%v) 2.1 s after a was created, want a and b", due, ok)
+	}
+}
+
+// A site applied in bulk, as hack/scale declares it: every base, then their handsets
+// interleaved. Only the first base runs at its creation; each base then runs once
+// more, when the apply is over, with all its handsets (rule 5).
+func TestSpacerBulkApplyOfNewBases(t *testing.T) {
+	const bases, perBase = 100, 100
+	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	var s Spacer[int]
+	runs := make([]int, bases)
+	now := t0
+	count := func(i int, at time.Time) {
+		if !at.After(now) {
+			runs[i]++
+		}
+	}
+	for i := range bases {
+		now = now.Add(10 * time.Millisecond)
+		count(i, s.Created(i, now))
+	}
+	for range perBase {
+		for i := range bases {
+			now = now.Add(2500 * time.Microsecond)
+			count(i, s.Next(i, now))
+		}
+	}
+	due, ok := s.Flush(now.Add(DefaultQuiet))
+	if !ok || len(due) != bases {
+		t.Fatalf("flushed %d bases (%v) once the apply was over, want %d", len(due), ok, bases)
+	}
+	for _, i := range due {
+		runs[i]++
+	}
+	for i, n := range runs {
+		want := 1
+		if i == 0 { // its creation came before the burst, and it ran at once
+			want = 2
+		}
+		if n != want {
+			t.Errorf("base %d ran %d times, want %d", i, n, want)
+		}
 	}
 }
 

@@ -353,12 +353,14 @@ const notCachedRetry = 30 * time.Second
 func (r *DectBaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		// A change of a base's status alone (a delivery recorded, its own status write)
-		// waits behind changes of what is declared: see statusOnly.
+		// waits behind changes of what is declared: see statusOnly. A new base may wait
+		// for the handsets that follow it: see created.
 		For(&dectv1alpha1.DectBase{}, builder.WithPredicates(predicate.Funcs{
+			CreateFunc: func(event.CreateEvent) bool { return false },
 			UpdateFunc: func(e event.UpdateEvent) bool { return !statusOnly(e.ObjectOld, e.ObjectNew) },
 		})).
 		Watches(&dectv1alpha1.DectBase{}, r.lowPriorityWhenStatusOnly()).
-		Watches(&dectv1alpha1.DectBase{}, r.createdRuns()).
+		Watches(&dectv1alpha1.DectBase{}, r.created()).
 		// Its own file and Secret: mostly the echo of its own writes, which would otherwise
 		// reconcile a base at once between the spaced runs of a bulk apply; a person's
 		// edit or deletion of them is repaired all the same.
