@@ -28,7 +28,7 @@ func runManager(args []string) error {
 	fs.DurationVar(&o.ShardHandoverDelay, "shard-handover-delay", shard.DefaultHandoverDelay, "with --shard-selector: how long after seeing a namespace relabelled to this shard the manager waits before it writes there, so that the shard that lost it has seen the new label; must exceed the watch lag of every shard")
 	fs.StringVar(&o.ServerURL, "server-url", "", "URL at which devices reach the provisioning server (reported in each DectBase's status); keep it within 74 characters")
 	fs.DurationVar(&o.StallAfter, "stall-after", 0, "how long a missing Secret or DectBase is reported as Reconciling (waited for) before it is Stalled (default 2m)")
-	fs.IntVar(&o.Concurrency, "concurrency", 4, "how many bases are reconciled at once")
+	fs.IntVar(&o.Concurrency, "concurrency", controller.DefaultConcurrency, "how many bases are reconciled at once")
 	macPolicyFlag(fs, &o.MACPolicy)
 	fs.StringVar(&o.FilesAddr, "files-addr", "", "loopback address (e.g. 127.0.0.1:8090) where this manager serves the provisioning files to its sidecar (serve --files-from) and records the deliveries it reports, in every replica; empty: none, for a separate server Deployment")
 	fs.StringVar(&o.ServerAdminURL, "server-admin-url", "", "the sidecar's metrics address (serve --metrics-addr, e.g. http://127.0.0.1:8082), which the metrics endpoint then serves at /unknown-devices and /server-metrics; empty: not served")
