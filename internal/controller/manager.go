@@ -40,8 +40,8 @@ import (
 // cache for a file it does not hold, writing the Secret, the ConfigMap and the status,
 // one after the other); when a bulk apply ends, every base it touched is due at once.
 // With 4, the hundred bases of a 10,000-handset apply took 5.1-6.6 s after the apply to
-// be served (hack/scale, six runs); with 8, 4.4-4.7 s, and with 16 no less (4.5-4.7 s):
-// the API server's CPU is then the limit.
+// be served (hack/scale, six runs, median 5.3 s); with 8, 4.4-5.3 s (four runs, median
+// 4.9 s), and with 16 no less (4.5 and 4.7 s): the API server's CPU is then the limit.
 const DefaultConcurrency = 8
 
 // Options configure the manager process.
