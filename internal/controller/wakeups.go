@@ -131,6 +131,8 @@ func (r *DectBaseReconciler) spaced(mapFn handler.MapFunc, updatesAtOnce bool) h
 // Run at its creation, each base of a 10,000-handset apply (hack/scale) stored a file
 // without its handsets, its Secret and its status while the API server was still taking
 // the apply's objects, and read that file back to store the whole one after the apply.
+// To a manager taking over, its cache's first list is such an apply: every base and
+// handset created at once.
 func (r *DectBaseReconciler) created() handler.EventHandler {
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
