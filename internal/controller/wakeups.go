@@ -92,12 +92,10 @@ func (r *DectBaseReconciler) spaced(mapFn handler.MapFunc, updatesAtOnce bool) h
 					continue
 				}
 				seen[req] = true
-				at := r.spacer.Next(req, now)
-				addLow(q, req, at.Sub(now))
-				if at.After(now) {
-					r.flushWhenQuiet(q)
-					// Its handsets' statuses may change again then: written after.
-					r.HandsetStatuses.HoldUntil(req.NamespacedName, at)
+				if at := r.spacer.Next(req, now); at.After(now) {
+					r.putOff(q, req, now, at)
+				} else {
+					addLow(q, req, 0)
 				}
 			}
 		}
@@ -138,16 +136,22 @@ func (r *DectBaseReconciler) created() handler.EventHandler {
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}
 			now := time.Now()
-			at := r.spacer.Created(req, now)
-			if !at.After(now) {
+			if at := r.spacer.Created(req, now); at.After(now) {
+				r.putOff(q, req, now, at)
+			} else {
 				q.Add(req)
-				return
 			}
-			addLow(q, req, at.Sub(now))
-			r.flushWhenQuiet(q)
-			r.HandsetStatuses.HoldUntil(req.NamespacedName, at)
 		},
 	}
+}
+
+// putOff enqueues req for the later run at that the Spacer gave it, with low priority,
+// and makes sure the flush at the burst's end brings it forward.
+func (r *DectBaseReconciler) putOff(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request, now, at time.Time) {
+	addLow(q, req, at.Sub(now))
+	r.flushWhenQuiet(q)
+	// Its handsets' statuses may change again then: written after.
+	r.HandsetStatuses.HoldUntil(req.NamespacedName, at)
 }
 
 // flushWhenQuiet reconciles the bases whose runs were put off, once the events stop
