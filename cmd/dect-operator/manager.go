@@ -55,7 +55,7 @@ func runManager(args []string) error {
 	if o.NonceKeySecret, err = nonceKeySecret(*secretName, os.Getenv("POD_NAMESPACE"), o.LeaderElectionNamespace); err != nil {
 		return err
 	}
-	cfg := ctrl.GetConfigOrDie()
+	cfg := clusterConfig()
 	cfg.QPS, cfg.Burst = float32(*qps), *burst
 	return controller.Run(ctrl.SetupSignalHandler(), cfg, o)
 }

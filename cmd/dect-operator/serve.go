@@ -37,7 +37,7 @@ func runServe(args []string) error {
 		return err
 	}
 	if o.FilesFrom == "" {
-		return server.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o)
+		return server.Run(ctrl.SetupSignalHandler(), clusterConfig(), o)
 	}
 	// The sidecar mode never builds a client: a flag that only a client would use is a
 	// mistake, said at once rather than ignored.
