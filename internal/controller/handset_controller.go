@@ -54,8 +54,11 @@ func (r *HandsetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // is deleted.
 func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		// Its own status writes are no news to it.
-		For(&dectv1alpha1.Handset{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		// Its own status writes are no news to it, and neither is a Handset created for
+		// a base that exists: the base's reconciler reports that one.
+		For(&dectv1alpha1.Handset{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}),
+			r.createdWithoutBase())).
 		// Only a base's creation or deletion changes whether it is missing: an update (its
 		// status, at every reconcile and delivery) would wake each of its handsets for
 		// nothing, a hundred per update.
@@ -65,6 +68,23 @@ func (r *HandsetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithEventFilter(r.Shard.Predicate()).
 		WatchesRawSource(r.Shard.Entered(r.handsetsWithoutBase)).
 		Complete(r)
+}
+
+// createdWithoutBase lets through the creation of a Handset only when the cache holds
+// no base of the name it gives, and every other event. A bulk apply creates Handsets
+// after their bases, and reconciling each of them only to find its base there cost the
+// manager a sixth of its CPU while the objects arrived (10,000 handsets). A base deleted
+// after this answer wakes its Handsets again (handsetsOfBase), this one included: the
+// cache holds a Handset before its event is handled.
+func (r *HandsetReconciler) createdWithoutBase() predicate.Funcs {
+	return predicate.Funcs{CreateFunc: func(e event.CreateEvent) bool {
+		h, ok := e.Object.(*dectv1alpha1.Handset)
+		if !ok {
+			return true
+		}
+		var base dectv1alpha1.DectBase
+		return r.Get(context.Background(), types.NamespacedName{Namespace: h.Namespace, Name: h.Spec.BaseRef.Name}, &base) != nil
+	}}
 }
 
 func (r *HandsetReconciler) handsetsOfBase(ctx context.Context, o client.Object) []reconcile.Request {
