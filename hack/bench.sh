@@ -21,7 +21,7 @@ gobench -bench 'ServeCached|DigestFetch|ParseAuthorization|ChallengeVerify' ./in
 
 section "provisioning server: 50,000 connection attempts, with and without connection caps"
 gobench -bench ConnectionFlood -benchtime 1x ./internal/provserver/
-section "scale (envtest, real binary): 5,000, 10,000 and 20,000 handsets in bases of 100, hack/scale.sh" && hack/scale.sh -sizes 5000,10000,20000 -idle 30s -poll 0
+section "scale (envtest, real binary): 5,000, 10,000 and 20,000 handsets in bases of 100, hack/scale.sh" && hack/scale.sh -sizes 5000,10000,20000 -pairs 3 -idle 10s -poll 0 -manager-limit 12
 section "scale with two manager shards: 5,000 handsets, hack/scale.sh -shards 2" && hack/scale.sh -bases 50 -shards 2 -idle 10s -poll 0 -bare=false
 
 section "manager memory with 2,000 unrelated 10 KiB Secrets in the cluster (envtest, real binary), hack/secretmem"
