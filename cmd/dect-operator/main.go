@@ -78,9 +78,9 @@ func parseClusterFlags(fs *flag.FlagSet, args []string) error {
 // them (--kubeconfig, KUBECONFIG, the Pod's service account), with response compression
 // off. The API server gzips a watch event by event when the client accepts it, and the
 // CPU that costs both sides is the scarce thing, not the bandwidth to an API server on
-// the cluster's own network: at 10,000 handsets the compression of the manager's watches
-// was nearly 40 % of the API server's CPU for serving them and 7 % of the manager's CPU while a
-// fleet was applied (docs/scale.md).
+// the cluster's own network: at 10,000 handsets the compression of the manager's
+// watches was nearly 40 % of the API server's CPU for serving them, and 7 % of the
+// manager's CPU, while a fleet was applied (docs/scale.md).
 func clusterConfig() *rest.Config {
 	cfg := ctrl.GetConfigOrDie()
 	cfg.DisableCompression = true

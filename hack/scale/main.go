@@ -389,6 +389,7 @@ func convergencePair(ctx context.Context, c config, opts testenv.Options, dir st
 		return p, "", err
 	}
 	var err error
+	c.profile = false // -profile is the last pair's
 	if p.bare, _, err = bareCreation(ctx, c, filepath.Join(dir, "bare")); err != nil {
 		return p, "", err
 	}
