@@ -43,6 +43,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,6 +154,8 @@ type base struct {
 	dev      *simulator.Device
 	users    []string // SIP user of handset i
 	served   time.Duration
+	ready    time.Duration // when the watch first showed it Ready (since the apply began)
+	misses   int           // fetches of it while Ready that were not yet served it all
 }
 
 func run(c config) (*report, error) {
@@ -194,7 +197,7 @@ func run(c config) (*report, error) {
 		}
 		logf("bare creation (no operator): %v; CPU: API server %.1f s, etcd %.1f s", r.bare.Round(time.Millisecond), r.bareCPU.apiserver, r.bareCPU.etcd)
 	}
-	var pprof []string // the manager's and the server's profile addresses
+	var pprofAddrs []string // the manager's and the server's profile addresses
 	if c.profile && c.shards > 0 {
 		return nil, errors.New("-profile runs one manager: not with -shards")
 	}
@@ -204,8 +207,8 @@ func run(c config) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
-		pprof = []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
-		opts.ManagerArgs, opts.ServerArgs = []string{"--pprof-addr=" + pprof[0]}, []string{"--pprof-addr=" + pprof[1]}
+		pprofAddrs = []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+		opts.ManagerArgs, opts.ServerArgs = []string{"--pprof-addr=" + pprofAddrs[0]}, []string{"--pprof-addr=" + pprofAddrs[1]}
 	}
 	s, err := testenv.Start(ctx, opts)
 	if err != nil {
@@ -216,11 +219,11 @@ func run(c config) (*report, error) {
 	anon := sampleAnon(sampling, s)
 	saveHeaps := func(when string) {
 		for i, who := range []string{"manager", "server"} {
-			if len(pprof) == 0 {
+			if len(pprofAddrs) == 0 {
 				return
 			}
 			path := filepath.Join(dir, fmt.Sprintf("%s-heap-%s.pb.gz", who, when))
-			if err := download("http://"+pprof[i]+"/debug/pprof/heap", path); err != nil {
+			if err := download("http://"+pprofAddrs[i]+"/debug/pprof/heap", path); err != nil {
 				logf("heap profile of the %s: %v", who, err)
 				continue
 			}
@@ -247,7 +250,7 @@ func run(c config) (*report, error) {
 		return nil, err
 	}
 	appliedCh := make(chan struct{})
-	if len(pprof) > 0 {
+	if len(pprofAddrs) > 0 {
 		// Where the CPU goes while the objects arrive: as long as the bare creation took
 		// (or 30 s), unless -profile-from, -profile-for or -profile-tail choose the window.
 		seconds := int(cmp.Or(c.profileFor, r.bare, 30*time.Second).Seconds()) + 1
@@ -261,13 +264,14 @@ func run(c config) (*report, error) {
 		go func() {
 			wait()
 			path := filepath.Join(dir, "manager-cpu.pb.gz")
-			if err := download(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprof[0], seconds), path); err != nil {
+			if err := download(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddrs[0], seconds), path); err != nil {
 				logf("CPU profile of the manager: %v", err)
 				return
 			}
 			logf("CPU profile of the manager, %s: go tool pprof -top %s", window, path)
 		}()
 		profileAPIServer(ctx, m.cs, wait, seconds, filepath.Join(dir, "apiserver-cpu.pb.gz"), "", window)
+		go profileSelf(wait, seconds, filepath.Join(dir, "driver-cpu.pb.gz"), window)
 	}
 	cpu0 := controlPlaneCPU()
 	start := time.Now()
@@ -278,6 +282,7 @@ func run(c config) (*report, error) {
 	r.created = time.Since(start)
 	close(appliedCh)
 	applied := controlPlaneCPU().minus(cpu0)
+	driverCPU := cpuSeconds(os.Getpid())
 	logf("declared %d bases and %d handsets in %v; CPU until then: manager %.1f s, server %.1f s, API server %.1f s, etcd %.1f s",
 		c.bases, c.bases*c.handsets, r.created.Round(time.Millisecond), managersCPU(s), cpuSeconds(s.Server.Pid()), applied.apiserver, applied.etcd)
 	if r.converged, err = d.waitConverged(ctx, bases, start); err != nil {
@@ -294,6 +299,8 @@ func run(c config) (*report, error) {
 	r.controlCPU = controlPlaneCPU().minus(cpu0)
 	logf("every base Ready and served after %v (apply %v); CPU until then: manager %.1f s, server %.1f s, API server %.1f s, etcd %.1f s; operator writes %.0f",
 		r.converged.Round(time.Millisecond), r.created.Round(time.Millisecond), r.managerCPU, r.serverCPU, r.controlCPU.apiserver, r.controlCPU.etcd, sum(r.servedWrites))
+	logTail(bases, r.created)
+	logf("this driver (the devices' fetches) used %.1f s of CPU after the apply", cpuSeconds(os.Getpid())-driverCPU)
 	saveHeaps("served")
 	// The first half of the changes while the statuses are still being written.
 	settling := time.Now()
@@ -372,6 +379,47 @@ func run(c config) (*report, error) {
 	}
 	r.managerAnon, r.serverAnon = anon.manager.Load(), anon.server.Load()
 	return &r, nil
+}
+
+// logTail splits the time after the apply ended: until the bases turned Ready (their
+// files stored and their statuses written) and from each one's Ready until its device
+// was served its file (the way to the provisioning server, and the fetch).
+func logTail(bases []*base, applied time.Duration) {
+	if len(bases) == 0 {
+		return
+	}
+	readies := make([]time.Duration, 0, len(bases))
+	var lag []time.Duration // from Ready to served
+	misses := 0
+	for _, b := range bases {
+		readies = append(readies, b.ready-applied)
+		lag = append(lag, b.served-b.ready)
+		misses += b.misses
+	}
+	slices.Sort(readies)
+	slices.Sort(lag)
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+	logf("after the apply: first base Ready +%v, median +%v, last +%v; Ready to served: median %v, max %v; %d fetches of Ready bases not yet served everything",
+		r(readies[0]), r(median(readies)), r(readies[len(readies)-1]), r(median(lag)), r(lag[len(lag)-1]), misses)
+}
+
+// profileSelf saves a CPU profile of this process (the driver and its simulated
+// devices, on the same cores as the operator) over the same window as the others.
+func profileSelf(wait func(), seconds int, path, window string) {
+	wait()
+	f, err := os.Create(path)
+	if err != nil {
+		logf("CPU profile of the driver: %v", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		logf("CPU profile of the driver: %v", err)
+		return
+	}
+	time.Sleep(time.Duration(seconds) * time.Second)
+	pprof.StopCPUProfile()
+	logf("CPU profile of the driver, %s: go tool pprof -top %s", window, path)
 }
 
 // pair is one timing of the fleet's convergence and, just before it, of its bare
@@ -650,10 +698,28 @@ func (d *driver) parallel(jobs []func() error) error {
 func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Time) (time.Duration, error) {
 	watching, stop := context.WithCancel(ctx)
 	defer stop()
-	latest, err := d.watchBases(watching)
+	var mu sync.Mutex
+	readyAt := map[string]time.Duration{} // when the watch first showed a base Ready
+	latest, err := d.watchBases(watching, func(b *dectv1alpha1.DectBase) {
+		if !baseReady(b, d.c.handsets) {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := readyAt[b.Namespace]; !seen {
+			readyAt[b.Namespace] = time.Since(start)
+		}
+	})
 	if err != nil {
 		return 0, err
 	}
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range bases {
+			b.ready = readyAt[b.ns]
+		}
+	}()
 	deadline := start.Add(d.c.timeout)
 	lastLog := time.Now()
 	for {
@@ -678,6 +744,8 @@ func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Ti
 				ok, err := d.servedAll(ctx, b)
 				if ok {
 					b.served = time.Since(start)
+				} else {
+					b.misses++
 				}
 				return err
 			})
@@ -702,7 +770,7 @@ func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Ti
 // watchBases keeps the newest version of every DectBase from a watch, started anew
 // (list, then watch from its version) whenever the API server ends it, until ctx is
 // done; latest returns the one in a namespace, nil before it is seen.
-func (d *driver) watchBases(ctx context.Context) (latest func(ns string) *dectv1alpha1.DectBase, err error) {
+func (d *driver) watchBases(ctx context.Context, seen func(*dectv1alpha1.DectBase)) (latest func(ns string) *dectv1alpha1.DectBase, err error) {
 	var mu sync.Mutex
 	bases := map[string]*dectv1alpha1.DectBase{}
 	listAndWatch := func() (watch.Interface, error) {
@@ -713,6 +781,7 @@ func (d *driver) watchBases(ctx context.Context) (latest func(ns string) *dectv1
 		mu.Lock()
 		for i := range list.Items {
 			bases[list.Items[i].Namespace] = &list.Items[i]
+			seen(&list.Items[i])
 		}
 		mu.Unlock()
 		return d.w.Watch(ctx, &dectv1alpha1.DectBaseList{}, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
@@ -727,6 +796,7 @@ func (d *driver) watchBases(ctx context.Context) (latest func(ns string) *dectv1
 				if b, ok := ev.Object.(*dectv1alpha1.DectBase); ok && ev.Type != watch.Deleted {
 					mu.Lock()
 					bases[b.Namespace] = b
+					seen(b)
 					mu.Unlock()
 				}
 			}
