@@ -696,108 +696,115 @@ func (d *driver) parallel(jobs []func() error) error {
 // DectBase (each with a slot table of 100 handsets) four times a second made the API
 // server spend more CPU on the driver's polls than on the operator's writes.
 func (d *driver) waitConverged(ctx context.Context, bases []*base, start time.Time) (time.Duration, error) {
-	watching, stop := context.WithCancel(ctx)
-	defer stop()
+	ctx, cancel := context.WithDeadline(ctx, start.Add(d.c.timeout))
+	defer cancel()
+	// Each base's device fetches as soon as the watch shows the base Ready (as a device
+	// asked to fetch by a push would), and again shortly after while its file lacks an
+	// account; at most workers fetch at once.
 	var mu sync.Mutex
-	readyAt := map[string]time.Duration{} // when the watch first showed a base Ready
-	latest, err := d.watchBases(watching, func(b *dectv1alpha1.DectBase) {
-		if !baseReady(b, d.c.handsets) {
+	readyAt := map[string]time.Duration{}
+	turnedReady := map[string]chan struct{}{}
+	for _, b := range bases {
+		turnedReady[b.ns] = make(chan struct{})
+	}
+	err := d.watchBases(ctx, func(item *dectv1alpha1.DectBase) {
+		if !baseReady(item, d.c.handsets) {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if _, seen := readyAt[b.Namespace]; !seen {
-			readyAt[b.Namespace] = time.Since(start)
+		if _, seen := readyAt[item.Namespace]; !seen {
+			readyAt[item.Namespace] = time.Since(start)
+			if ch, ok := turnedReady[item.Namespace]; ok {
+				close(ch)
+			}
 		}
 	})
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, b := range bases {
-			b.ready = readyAt[b.ns]
-		}
-	}()
-	deadline := start.Add(d.c.timeout)
-	lastLog := time.Now()
-	for {
-		var pending, ready []*base
-		for _, b := range bases {
-			if b.served > 0 {
-				continue
+	var served atomic.Int32
+	fetching := make(chan struct{}, d.c.workers)
+	var devices errgroup.Group
+	for _, b := range bases {
+		devices.Go(func() error {
+			select {
+			case <-turnedReady[b.ns]:
+			case <-ctx.Done():
+				return nil // reported below, with the others still pending
 			}
-			pending = append(pending, b)
-			if item := latest(b.ns); item != nil && baseReady(item, d.c.handsets) {
-				ready = append(ready, b)
-			}
-		}
-		// The devices of the Ready bases fetch at the same time, as real ones do: one
-		// after the other, the last of a hundred bases that turn Ready together would
-		// be served only after the fetches (and the parsing of the 116 KB files) of all
-		// the others.
-		var fetches errgroup.Group
-		fetches.SetLimit(d.c.workers)
-		for _, b := range ready {
-			fetches.Go(func() error {
+			for {
+				fetching <- struct{}{}
 				ok, err := d.servedAll(ctx, b)
-				if ok {
-					b.served = time.Since(start)
-				} else {
-					b.misses++
+				<-fetching
+				if err != nil || ok {
+					if ok {
+						b.served = time.Since(start)
+						served.Add(1)
+					}
+					return err
 				}
-				return err
-			})
-		}
-		if err := fetches.Wait(); err != nil {
-			return 0, err
-		}
-		if pending = slices.DeleteFunc(pending, func(b *base) bool { return b.served > 0 }); len(pending) == 0 {
+				b.misses++
+				select {
+				case <-time.After(100 * time.Millisecond):
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		})
+	}
+	progress := time.NewTicker(10 * time.Second)
+	defer progress.Stop()
+	done := make(chan error, 1)
+	go func() { done <- devices.Wait() }()
+	for {
+		select {
+		case err := <-done:
+			mu.Lock()
+			for _, b := range bases {
+				b.ready = readyAt[b.ns]
+			}
+			ready := len(readyAt)
+			mu.Unlock()
+			if err != nil {
+				return 0, err
+			}
+			if n := int(served.Load()); n < len(bases) {
+				return 0, fmt.Errorf("not converged after %v: %d bases pending (%d of them Ready)", d.c.timeout, len(bases)-n, ready-n)
+			}
 			return slices.MaxFunc(bases, func(a, b *base) int { return cmp.Compare(a.served, b.served) }).served, nil
+		case <-progress.C:
+			mu.Lock()
+			ready := len(readyAt)
+			mu.Unlock()
+			n := int(served.Load())
+			logf("%d bases pending, %d of them Ready and waiting to be served", len(bases)-n, ready-n)
 		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("not converged after %v: %d bases pending (%d of them Ready)", d.c.timeout, len(pending), len(ready))
-		}
-		if time.Since(lastLog) > 10*time.Second {
-			logf("%d bases pending, %d of them Ready and waiting to be served", len(pending), len(ready))
-			lastLog = time.Now()
-		}
-		time.Sleep(250 * time.Millisecond)
 	}
 }
 
-// watchBases keeps the newest version of every DectBase from a watch, started anew
-// (list, then watch from its version) whenever the API server ends it, until ctx is
-// done; latest returns the one in a namespace, nil before it is seen.
-func (d *driver) watchBases(ctx context.Context, seen func(*dectv1alpha1.DectBase)) (latest func(ns string) *dectv1alpha1.DectBase, err error) {
-	var mu sync.Mutex
-	bases := map[string]*dectv1alpha1.DectBase{}
+// watchBases hands seen every DectBase as a watch shows it (list, then watch from its
+// version, started anew whenever the API server ends it), until ctx is done.
+func (d *driver) watchBases(ctx context.Context, seen func(*dectv1alpha1.DectBase)) error {
 	listAndWatch := func() (watch.Interface, error) {
 		var list dectv1alpha1.DectBaseList
 		if err := d.w.List(ctx, &list); err != nil {
 			return nil, err
 		}
-		mu.Lock()
 		for i := range list.Items {
-			bases[list.Items[i].Namespace] = &list.Items[i]
 			seen(&list.Items[i])
 		}
-		mu.Unlock()
 		return d.w.Watch(ctx, &dectv1alpha1.DectBaseList{}, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
 	}
 	w, err := listAndWatch()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	go func() {
 		for {
 			for ev := range w.ResultChan() {
 				if b, ok := ev.Object.(*dectv1alpha1.DectBase); ok && ev.Type != watch.Deleted {
-					mu.Lock()
-					bases[b.Namespace] = b
 					seen(b)
-					mu.Unlock()
 				}
 			}
 			if ctx.Err() != nil {
@@ -814,11 +821,7 @@ func (d *driver) watchBases(ctx context.Context, seen func(*dectv1alpha1.DectBas
 			}
 		}
 	}()
-	return func(ns string) *dectv1alpha1.DectBase {
-		mu.Lock()
-		defer mu.Unlock()
-		return bases[ns]
-	}, nil
+	return nil
 }
 
 func baseReady(b *dectv1alpha1.DectBase, handsets int) bool {
